@@ -1,0 +1,209 @@
+"""Content-addressed artifacts: ``<root>/<stage>/<name>-<hash>/`` with ``_SUCCESS`` written last.
+
+Why this shape: a sweep over selection strategies must generate and judge once, several SLURM jobs
+may ask for the same artifact at the same moment, and a killed generation must resume without
+losing or duplicating a record. So an artifact is complete iff ``_SUCCESS`` exists, computation
+happens under a file lock next to it, and record shards are either complete (renamed from a temp
+name) or an append-only ``.partial`` file that is repaired (torn last line dropped) on resume.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from filelock import FileLock
+
+from reasonkit.records import dumps, read_jsonl
+
+SUCCESS = "_SUCCESS"
+MANIFEST = "manifest.json"
+CONFIG = "config.yaml"
+
+
+class MissingArtifact(FileNotFoundError):
+    """An input a stage needs has not been computed (or is incomplete)."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A finished (or in-progress) artifact directory."""
+
+    path: Path
+
+    @property
+    def stage(self) -> str:
+        return self.path.parent.name
+
+    @property
+    def hash(self) -> str:
+        return self.path.name.rsplit("-", 1)[-1]
+
+    @property
+    def complete(self) -> bool:
+        return (self.path / SUCCESS).exists()
+
+    @property
+    def manifest(self) -> dict[str, Any]:
+        p = self.path / MANIFEST
+        return json.loads(p.read_text()) if p.exists() else {}
+
+    def shards(self, prefix: str = "part") -> list[Path]:
+        return sorted(self.path.glob(f"{prefix}-*.jsonl"))
+
+    def records(self, prefix: str = "part") -> Iterator[dict[str, Any]]:
+        """Stream every record of every complete shard, in shard order."""
+        for shard in self.shards(prefix):
+            yield from read_jsonl(shard)
+
+    def require(self) -> "Artifact":
+        if not self.complete:
+            raise MissingArtifact(
+                f"artifact {self.path} is missing or incomplete (no {SUCCESS}); "
+                f"run `reasonkit stage={self.stage}` with the same config first")
+        return self
+
+
+class ShardWriter:
+    """Append-only, resumable JSONL shard.
+
+    Records go to ``<name>.partial`` in batches that are flushed and fsync'd; ``close()`` renames
+    it to ``<name>`` atomically. On reopen, a torn trailing line (the process was killed mid-write)
+    is cut off, so every id already on disk is a complete record and is reported as done.
+    """
+
+    def __init__(self, final: Path):
+        self.final = final
+        self.partial = final.with_name(final.name + ".partial")
+        self.done_ids: set[str] = set()
+        if final.exists():  # already complete
+            self.done_ids = {r["id"] for r in read_jsonl(final)}
+            self._fh = None
+            return
+        if self.partial.exists():
+            self._repair()
+        self._fh = self.partial.open("a", encoding="utf-8")
+
+    def _repair(self) -> None:
+        data = self.partial.read_bytes()
+        keep = data.rfind(b"\n") + 1  # everything up to the last complete line
+        if keep != len(data):
+            with self.partial.open("r+b") as fh:
+                fh.truncate(keep)
+        for line in data[:keep].splitlines():
+            if line.strip():
+                self.done_ids.add(json.loads(line)["id"])
+
+    @property
+    def finished(self) -> bool:
+        return self._fh is None
+
+    def write_batch(self, records: Iterable[dict[str, Any]]) -> int:
+        assert self._fh is not None, "shard already closed"
+        n = 0
+        buf = []
+        for r in records:
+            if r["id"] in self.done_ids:
+                continue
+            buf.append(dumps(r))
+            self.done_ids.add(r["id"])
+            n += 1
+        self._fh.write("".join(buf))
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        return n
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+            os.replace(self.partial, self.final)
+
+
+def write_shard(path: Path, records: Iterable[dict[str, Any]]) -> int:
+    """Write a whole shard under a temp name, rename when complete."""
+    tmp = path.with_name(path.name + ".tmp")
+    n = 0
+    with tmp.open("w", encoding="utf-8") as fh:
+        for r in records:
+            fh.write(dumps(r))
+            n += 1
+    os.replace(tmp, path)
+    return n
+
+
+def write_sharded(out: Path, records: Iterable[dict[str, Any]], shard_size: int = 50_000,
+                  prefix: str = "part") -> int:
+    """Stream records into ``part-00000.jsonl``, ``part-00001.jsonl`` … without holding them."""
+    n = 0
+    idx = 0
+    it = iter(records)
+    while True:
+        chunk = []
+        for r in it:
+            chunk.append(r)
+            if len(chunk) >= shard_size:
+                break
+        if not chunk and idx > 0:
+            break
+        n += write_shard(out / f"{prefix}-{idx:05d}.jsonl", chunk)
+        idx += 1
+        if len(chunk) < shard_size:
+            break
+    return n
+
+
+class ArtifactStore:
+    """Where artifacts live, and the lock-then-check protocol that computes each exactly once."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).absolute()
+
+    def artifact(self, stage: str, name: str, digest: str) -> Artifact:
+        return Artifact(self.root / stage / f"{name}-{digest}")
+
+    @contextmanager
+    def lock(self, art: Artifact, poll_log: float = 30.0) -> Iterator[None]:
+        art.path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(art.path) + ".lock")
+        t0 = time.time()
+        while True:
+            try:
+                lock.acquire(timeout=poll_log)
+                break
+            except TimeoutError:
+                print(f"[reasonkit] waiting for {art.path} (another process holds the lock, "
+                      f"{time.time() - t0:.0f}s)", flush=True)
+        try:
+            yield
+        finally:
+            lock.release()
+
+    @staticmethod
+    def begin(art: Artifact, resumable: bool) -> None:
+        """Prepare the directory for computation. Non-resumable stages start clean, so nothing
+        half-written from an earlier crash can leak into the new result."""
+        if art.path.exists() and not resumable:
+            shutil.rmtree(art.path)
+        art.path.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def finish(art: Artifact, manifest: dict[str, Any], config_yaml: str) -> None:
+        (art.path / CONFIG).write_text(config_yaml)
+        manifest = {**manifest, "host": socket.gethostname(), "finished_at": time.time()}
+        tmp = art.path / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2, default=str))
+        os.replace(tmp, art.path / MANIFEST)
+        (art.path / SUCCESS).write_text("")
+
+    @staticmethod
+    def abandon(art: Artifact, resumable: bool) -> None:
+        """After a failure: keep resumable progress, remove everything else."""
+        if not resumable and art.path.exists():
+            shutil.rmtree(art.path, ignore_errors=True)

@@ -1,0 +1,55 @@
+"""Stage protocol: a stage is a function of (its config subtree, its input artifacts) → artifact.
+
+A stage declares which config keys it reads (``keys``); only those, its inputs' hashes and its
+``version`` enter the artifact hash. That is what lets a sweep over ``selection`` reuse the
+generation and judging artifacts, and what makes a bumped ``version`` invalidate old results.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from omegaconf import DictConfig
+
+from reasonkit.pipeline.artifacts import Artifact, ArtifactStore
+
+STAGES: dict[str, "Stage"] = {}
+
+
+@dataclass
+class StageContext:
+    cfg: DictConfig
+    store: ArtifactStore
+    out: Artifact
+    inputs: dict[str, Artifact]
+    log: logging.Logger
+    tracker: Any = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+class Stage:
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+    inputs: ClassVar[tuple[str, ...]] = ()
+    resumable: ClassVar[bool] = False  # keep partial output after a crash and continue from it
+
+    def keys(self, cfg: DictConfig) -> dict[str, Any]:
+        """The resolved config subtree that determines this stage's output."""
+        raise NotImplementedError
+
+    def label(self, cfg: DictConfig) -> str:
+        """Human part of the artifact directory name (``<label>-<hash>``)."""
+        return self.name
+
+    def validate(self, cfg: DictConfig) -> None:
+        """Check inputs/config before any stage of the run does work (bad input fails early)."""
+
+    def run(self, ctx: StageContext) -> dict[str, Any]:
+        """Compute into ``ctx.out.path``; return metrics recorded in the manifest."""
+        raise NotImplementedError
+
+
+def register(cls: type[Stage]) -> type[Stage]:
+    STAGES[cls.name] = cls()
+    return cls
