@@ -23,7 +23,9 @@ from reasonkit.data import toy
 
 log = logging.getLogger(__name__)
 
-SPECIALS = ["<pad>", "<|end|>", "<|system|>", "<|user|>", "<|assistant|>", "<think>", "</think>"]
+SPECIALS = ["<pad>", "<|end|>", "<|system|>", "<|user|>", "<|assistant|>"]
+# Ordinary (non-special) added tokens: decoding with skip_special_tokens must keep them.
+THINK = ["<think>", "</think>"]
 # `{% generation %}` marks what TRL's assistant_only_loss trains on.
 CHAT_TEMPLATE = (
     "{% for m in messages %}"
@@ -76,6 +78,7 @@ def _train_tokenizer(texts: list[str], vocab_size: int):
     tok.train_from_iterator(texts, trainer)
     fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="<|end|>",
                                    additional_special_tokens=SPECIALS[2:])
+    fast.add_tokens(THINK)
     fast.chat_template = CHAT_TEMPLATE
     return fast
 
