@@ -39,7 +39,7 @@ class TrainStage(Stage):
     resumable = True
 
     def keys(self, cfg):
-        return {"student": cfg.student, "trainer": cfg.trainer}
+        return {"student": cfg.student, "weights": models.fingerprint(cfg.student), "trainer": cfg.trainer}
 
     def label(self, cfg):
         return f"{cfg.student.name}-{cfg.trainer.name}"
@@ -65,7 +65,8 @@ class TrainStage(Stage):
         ctx.log.info("[train] %s", " ".join(cmd))
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(out / "train.log", "a") as logf:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                    cwd=LAUNCHERS.parent)  # launcher configs use repo-relative paths
             for line in proc.stdout:  # type: ignore[union-attr]
                 logf.write(line)
                 sys.stderr.write(line)
