@@ -42,15 +42,17 @@ def run_rank(cfg: ScoreConfig, sample_paths: list[str], out_dir: str | Path) -> 
     t0 = time.time()
     model, tok = load_model(cfg)
     t_load = time.time() - t0
-    n = tokens = 0
+    n = tokens = ctx_tokens = 0
     with tmp.open("w", encoding="utf-8") as fh:
         for rec in score_samples(model, tok, read_samples(sample_paths), cfg):
             fh.write(json.dumps(rec) + "\n")
             n += 1
             tokens += rec["n_tokens"]
+            ctx_tokens += rec["n_context_tokens"]
     os.replace(tmp, out)
     return {"rank": cfg.rank, "world_size": cfg.world_size, "samples": n,
-            "scored_tokens": tokens, "load_s": t_load, "total_s": time.time() - t0}
+            "scored_tokens": tokens,
+            "context_tokens": ctx_tokens, "load_s": t_load, "total_s": time.time() - t0}
 
 
 def merge_scores(out_dir: str | Path, world_size: int) -> dict[str, dict[str, Any]]:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -46,7 +47,7 @@ class ScoreConfig:
     token_budget: int = 65536         # padded tokens per forward batch
     head_chunk_mb: int = 2048         # memory for one chunk of fp32 LM-head logits
     head_impl: str = "auto"           # auto (triton on CUDA when importable) | triton | torch
-    compile: bool = False             # torch.compile each decoder layer (fuses norms/activations)
+    compile: bool = True              # torch.compile decoder layers on CUDA (CPU runs eager)
     max_length: int | None = None     # refuse longer pairs; None → model's max positions
     block_size: int = 8192            # sharding unit (samples), independent of world size
     world_size: int = 1
@@ -94,21 +95,6 @@ def render_pair(tokenizer: Any, prompt: str, response: str, *, template: str = "
     if span != "turn":
         raise ValueError(f"score.span: expected 'turn' or 'content', got {span!r}")
     return ctx, cont
-
-
-def tokenize_pair(tokenizer: Any, context: str, continuation: str,
-                  add_special_tokens: bool = False) -> tuple[list[int], list[int]]:
-    """Tokenise jointly (as SFT does) and split at the context's token count.
-
-    Falls back to separate tokenisation when a token straddles the boundary, so the split is
-    always at a token edge.
-    """
-    ctx_ids = tokenizer(context, add_special_tokens=add_special_tokens)["input_ids"]
-    full_ids = tokenizer(context + continuation, add_special_tokens=add_special_tokens)["input_ids"]
-    if full_ids[: len(ctx_ids)] == ctx_ids:
-        return list(ctx_ids), list(full_ids[len(ctx_ids):])
-    cont_ids = tokenizer(continuation, add_special_tokens=False)["input_ids"]
-    return list(ctx_ids), list(cont_ids)
 
 
 # --------------------------------------------------------------------------- batching / sharding
@@ -241,7 +227,7 @@ def load_model(cfg: ScoreConfig, path: str | None = None) -> tuple[Any, Any]:
     tok = AutoTokenizer.from_pretrained(path)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, attn_implementation="sdpa")
     model.to(device).eval()
-    if cfg.compile:
+    if cfg.compile and device.type == "cuda":
         compile_layers(model)
     torch.set_grad_enabled(False)
     return model, tok
@@ -285,9 +271,12 @@ def _result(sum_lp: float, sum_ent: float, n: int) -> dict[str, Any]:
 
 
 def _check_pairs(pairs: Sequence[tuple[Sequence[int], Sequence[int]]], max_len: int | None,
-                 ids: Sequence[str] | None) -> None:
+                 ids: Sequence[str] | None, vocab: int) -> None:
     for i, (c, r) in enumerate(pairs):
         name = ids[i] if ids else f"pair {i}"
+        if c and max(c) >= vocab or r and max(r) >= vocab:
+            raise ScoringError(f"{name}: token id ≥ the model's vocabulary ({vocab}); the "
+                               "tokenizer does not belong to this model")
         if len(c) < 1:
             raise ScoringError(f"{name}: empty context (the first response token has nothing to "
                                "condition on)")
@@ -314,10 +303,11 @@ def score_token_pairs(model: Any, pairs: Sequence[tuple[Sequence[int], Sequence[
         return {}
     if max_length is None:
         max_length = getattr(model.config, "max_position_embeddings", None)
-    _check_pairs([pairs[i] for i in idx], max_length, [ids[i] for i in idx] if ids else None)
+    head = model.get_output_embeddings()
+    _check_pairs([pairs[i] for i in idx], max_length, [ids[i] for i in idx] if ids else None,
+                 head.weight.shape[0])
     lengths = [len(c) + len(r) for c, r in pairs]
     decoder = model.get_decoder()
-    head = model.get_output_embeddings()
     weight, bias = head.weight, getattr(head, "bias", None)
     device = weight.device
     softcap = getattr(model.config, "final_logit_softcapping", None)
@@ -356,6 +346,7 @@ def score_token_pairs(model: Any, pairs: Sequence[tuple[Sequence[int], Sequence[
         for batch, counts, sums, ents in pending:
             for j, (s_lp, s_en) in enumerate(zip(sums.tolist(), ents.tolist())):
                 out[batch[j]] = _result(s_lp, s_en, counts[j])
+                out[batch[j]]["n_context_tokens"] = lengths[batch[j]] - counts[j]
     return out
 
 
@@ -381,6 +372,26 @@ def reference_scores(model: Any, pairs: Sequence[tuple[Sequence[int], Sequence[i
 # --------------------------------------------------------------------------- samples → scores
 
 
+def _has_generation_markers(tokenizer: Any) -> bool:
+    tpl = getattr(tokenizer, "chat_template", None) or ""
+    return isinstance(tpl, str) and "{% generation %}" in tpl.replace("{%-", "{%").replace("-%}", "%}")
+
+
+def _mask_split(tokenizer: Any, prompt: str, response: str, cfg: ScoreConfig
+                ) -> tuple[list[int], list[int]] | None:
+    """Split at the template's own trained-span mask; None if the mask is absent or not one run."""
+    msgs = ([{"role": "system", "content": cfg.system}] if cfg.system else []) + [
+        {"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
+    enc = tokenizer.apply_chat_template(msgs, tokenize=True, return_dict=True,
+                                        return_assistant_tokens_mask=True)
+    ids, mask = list(enc["input_ids"]), list(enc["assistant_masks"])
+    if 1 not in mask:
+        return None
+    first = mask.index(1)
+    last = len(mask) - 1 - mask[::-1].index(1)
+    return (ids[:first], ids[first:last + 1]) if all(mask[first:last + 1]) else None
+
+
 def pair_ids(tokenizer: Any, prompt: str, response: str, cfg: ScoreConfig
              ) -> tuple[list[int], list[int]]:
     """(context ids, scored ids) of one exchange, tokenised the way SFT will see it.
@@ -390,34 +401,36 @@ def pair_ids(tokenizer: Any, prompt: str, response: str, cfg: ScoreConfig
     the continuation is everything the template renders after the generation prompt (what TRL's
     prompt-completion rows train on).
     """
-    tpl = getattr(tokenizer, "chat_template", None) or ""
-    if cfg.template == "chat" and cfg.span == "turn" and "generation" in tpl and "{%" in tpl:
-        msgs = ([{"role": "system", "content": cfg.system}] if cfg.system else []) + [
-            {"role": "user", "content": prompt}, {"role": "assistant", "content": response}]
-        enc = tokenizer.apply_chat_template(msgs, tokenize=True, return_dict=True,
-                                            return_assistant_tokens_mask=True)
-        ids, mask = list(enc["input_ids"]), list(enc["assistant_masks"])
-        if 1 in mask:
-            first = mask.index(1)
-            last = len(mask) - 1 - mask[::-1].index(1)
-            if all(mask[first:last + 1]):
-                return ids[:first], ids[first:last + 1]
-        # no or split mask: fall through to the text split
-    ctx, cont = render_pair(tokenizer, prompt, response, template=cfg.template, span=cfg.span,
-                            system=cfg.system)
-    return tokenize_pair(tokenizer, ctx, cont, add_special_tokens=cfg.template == "none")
+    return prepare_pairs(tokenizer, [{"id": "pair", "prompt": prompt, "response": response}], cfg)[0]
 
 
 def prepare_pairs(tokenizer: Any, samples: Sequence[dict[str, Any]], cfg: ScoreConfig
                   ) -> list[tuple[list[int], list[int]]]:
-    """Render each sample with the model's chat template and tokenise it as SFT will."""
-    pairs = []
+    """Render each sample with the model's chat template and tokenise it as SFT will.
+
+    Text splits are tokenised in one batched call (the Rust tokenizer spreads it over threads).
+    """
     for s in samples:
         for f in ("id", "prompt", "response"):
             if not isinstance(s.get(f), str):
                 raise ScoringError(f"sample {s.get('id', '?')}: field '{f}': expected a string")
-        pairs.append(pair_ids(tokenizer, s["prompt"], s["response"], cfg))
-    return pairs
+    pairs: list[tuple[list[int], list[int]] | None] = [None] * len(samples)
+    if cfg.template == "chat" and cfg.span == "turn" and _has_generation_markers(tokenizer):
+        for i, s in enumerate(samples):
+            pairs[i] = _mask_split(tokenizer, s["prompt"], s["response"], cfg)
+    todo = [i for i, p in enumerate(pairs) if p is None]
+    if todo:
+        texts = [render_pair(tokenizer, samples[i]["prompt"], samples[i]["response"],
+                             template=cfg.template, span=cfg.span, system=cfg.system) for i in todo]
+        special = cfg.template == "none"
+        ctx_ids = tokenizer([c for c, _ in texts], add_special_tokens=special)["input_ids"]
+        full_ids = tokenizer([c + r for c, r in texts], add_special_tokens=special)["input_ids"]
+        for i, (c, r), ci, fi in zip(todo, texts, ctx_ids, full_ids):
+            if fi[: len(ci)] == ci:
+                pairs[i] = (list(ci), list(fi[len(ci):]))
+            else:  # a token straddles the boundary: split at a token edge instead
+                pairs[i] = (list(ci), list(tokenizer(r, add_special_tokens=False)["input_ids"]))
+    return pairs  # type: ignore[return-value]
 
 
 def iter_blocks(samples: Iterable[dict[str, Any]], block_size: int) -> Iterator[list[dict[str, Any]]]:
@@ -443,20 +456,26 @@ def score_samples(model: Any, tokenizer: Any, samples: Iterable[dict[str, Any]],
         raise ValueError(f"score_samples is the hf backend; got score.backend={cfg.backend!r}")
     if not 0 <= cfg.rank < cfg.world_size:
         raise ValueError(f"score.rank={cfg.rank} must be in [0, world_size={cfg.world_size})")
+    mine = (blk for b, blk in enumerate(iter_blocks(samples, cfg.block_size))
+            if b % cfg.world_size == cfg.rank)
     verified = not cfg.verify
-    for b, block in enumerate(iter_blocks(samples, cfg.block_size)):
-        if b % cfg.world_size != cfg.rank:
-            continue
-        pairs = prepare_pairs(tokenizer, block, cfg)
-        ids = [s["id"] for s in block]
-        if not verified:
-            verify_fast_path(model, pairs, cfg)
-            verified = True
-        res = score_token_pairs(model, pairs, token_budget=cfg.token_budget,
-                                head_chunk_mb=cfg.head_chunk_mb, head_impl=cfg.head_impl,
-                                max_length=cfg.max_length, ids=ids)
-        for k, sid in enumerate(ids):
-            yield {"id": sid, **res[k]}
+    # tokenise the next block on a thread while this one is on the GPU (tokenizers drop the GIL)
+    with ThreadPoolExecutor(1) as pool:
+        nxt = next(mine, None)
+        fut = pool.submit(prepare_pairs, tokenizer, nxt, cfg) if nxt is not None else None
+        while nxt is not None:
+            block, pairs = nxt, fut.result()
+            nxt = next(mine, None)
+            fut = pool.submit(prepare_pairs, tokenizer, nxt, cfg) if nxt is not None else None
+            ids = [s["id"] for s in block]
+            if not verified:
+                verify_fast_path(model, pairs, cfg)
+                verified = True
+            res = score_token_pairs(model, pairs, token_budget=cfg.token_budget,
+                                    head_chunk_mb=cfg.head_chunk_mb, head_impl=cfg.head_impl,
+                                    max_length=cfg.max_length, ids=ids)
+            for k, sid in enumerate(ids):
+                yield {"id": sid, **res[k]}
 
 
 def verify_fast_path(model: Any, pairs: Sequence[tuple[Sequence[int], Sequence[int]]],

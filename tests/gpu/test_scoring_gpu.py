@@ -35,7 +35,8 @@ def test_triton_reduction_matches_torch(dtype):
     rlp, ren = S._reduce_torch(x.double(), t, None)
     assert torch.isfinite(lp).all() and torch.isfinite(en).all()
     assert (lp.double() - rlp).abs().max().item() < 1e-4
-    assert ((en.double() - ren).abs() / ren.abs()).max().item() < 1e-4
+    # entropy = lse - E[x]: a difference of O(10) fp32 numbers, so an absolute bound
+    assert (en.double() - ren).abs().max().item() < 1e-4
 
 
 def _pairs(n, vocab, seed):
