@@ -43,8 +43,9 @@ def run_rank(cfg: ScoreConfig, sample_paths: list[str], out_dir: str | Path) -> 
     model, tok = load_model(cfg)
     t_load = time.time() - t0
     n = tokens = ctx_tokens = 0
+    timings: dict[str, float] = {}
     with tmp.open("w", encoding="utf-8") as fh:
-        for rec in score_samples(model, tok, read_samples(sample_paths), cfg):
+        for rec in score_samples(model, tok, read_samples(sample_paths), cfg, timings):
             fh.write(json.dumps(rec) + "\n")
             n += 1
             tokens += rec["n_tokens"]
@@ -52,7 +53,7 @@ def run_rank(cfg: ScoreConfig, sample_paths: list[str], out_dir: str | Path) -> 
     os.replace(tmp, out)
     return {"rank": cfg.rank, "world_size": cfg.world_size, "samples": n,
             "scored_tokens": tokens,
-            "context_tokens": ctx_tokens, "load_s": t_load, "total_s": time.time() - t0}
+            "context_tokens": ctx_tokens, **timings, "load_s": t_load, "total_s": time.time() - t0}
 
 
 def merge_scores(out_dir: str | Path, world_size: int) -> dict[str, dict[str, Any]]:

@@ -445,13 +445,20 @@ def iter_blocks(samples: Iterable[dict[str, Any]], block_size: int) -> Iterator[
 
 
 def score_samples(model: Any, tokenizer: Any, samples: Iterable[dict[str, Any]],
-                  cfg: ScoreConfig) -> Iterator[dict[str, Any]]:
+                  cfg: ScoreConfig, timings: dict[str, float] | None = None
+                  ) -> Iterator[dict[str, Any]]:
     """Stream this rank's share of ``samples``; yields ``{"id", **SCORE_FIELDS}`` in input order.
 
     Every rank reads the same whole input stream and keeps blocks ``b`` with
     ``b % world_size == rank``; batching happens inside a block, so results do not depend on the
-    world size, and memory is bounded by one block.
+    world size, and memory is bounded by one block. ``timings`` (if given) accumulates seconds
+    spent waiting for tokenisation, in the first block (compilation, verification) and scoring.
     """
+    import time
+
+    tm = timings if timings is not None else {}
+    for k in ("tokenize_wait_s", "verify_s", "first_block_s", "score_s"):
+        tm.setdefault(k, 0.0)
     if cfg.backend != "hf":
         raise ValueError(f"score_samples is the hf backend; got score.backend={cfg.backend!r}")
     if not 0 <= cfg.rank < cfg.world_size:
@@ -463,17 +470,25 @@ def score_samples(model: Any, tokenizer: Any, samples: Iterable[dict[str, Any]],
     with ThreadPoolExecutor(1) as pool:
         nxt = next(mine, None)
         fut = pool.submit(prepare_pairs, tokenizer, nxt, cfg) if nxt is not None else None
+        first = True
         while nxt is not None:
+            t0 = time.perf_counter()
             block, pairs = nxt, fut.result()
+            t1 = time.perf_counter()
+            tm["tokenize_wait_s"] += t1 - t0
             nxt = next(mine, None)
             fut = pool.submit(prepare_pairs, tokenizer, nxt, cfg) if nxt is not None else None
             ids = [s["id"] for s in block]
             if not verified:
                 verify_fast_path(model, pairs, cfg)
                 verified = True
+                tm["verify_s"] += time.perf_counter() - t1
             res = score_token_pairs(model, pairs, token_budget=cfg.token_budget,
                                     head_chunk_mb=cfg.head_chunk_mb, head_impl=cfg.head_impl,
                                     max_length=cfg.max_length, ids=ids)
+            t2 = time.perf_counter()
+            tm["first_block_s" if first else "score_s"] += t2 - t1
+            first = False
             for k, sid in enumerate(ids):
                 yield {"id": sid, **res[k]}
 
