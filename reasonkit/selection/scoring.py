@@ -516,7 +516,8 @@ def score_token_pairs_vllm(llm: Any, pairs: Sequence[tuple[Sequence[int], Sequen
     """Scores from vLLM ``prompt_logprobs``: each prompt is context+continuation token ids and
     the continuation positions' log-probs are summed. vLLM returns only top-k log-probs, so
     ``entropy_mean`` is None here."""
-    from vllm import SamplingParams, TokensPrompt
+    from vllm import SamplingParams
+    from vllm.inputs import TokensPrompt
 
     sp = SamplingParams(max_tokens=1, prompt_logprobs=0, temperature=0.0)
     prompts = [TokensPrompt(prompt_token_ids=list(c) + list(r)) for c, r in pairs]
@@ -532,3 +533,14 @@ def score_token_pairs_vllm(llm: Any, pairs: Sequence[tuple[Sequence[int], Sequen
         d["entropy_mean"] = None
         res.append(d)
     return res
+
+
+def score_samples_vllm(llm: Any, tokenizer: Any, samples: Iterable[dict[str, Any]],
+                       cfg: ScoreConfig) -> Iterator[dict[str, Any]]:
+    """``score_samples`` through a ``vllm.LLM`` (same rendering, tokenisation and blocks)."""
+    for b, block in enumerate(iter_blocks(samples, cfg.block_size)):
+        if b % cfg.world_size != cfg.rank:
+            continue
+        pairs = prepare_pairs(tokenizer, block, cfg)
+        for s, p, r in zip(block, pairs, score_token_pairs_vllm(llm, pairs)):
+            yield {"id": s["id"], **r, "n_context_tokens": len(p[0])}

@@ -66,7 +66,16 @@ class ScoreStage(Stage):
                                      system=sc.system or cfg.student.system_prompt)
         t0 = time.time()
         judged = ctx.inputs["judge"]
-        if sc.world_size > 1:
+        if sc.backend == "vllm":
+            from vllm import LLM
+
+            from reasonkit.selection.scoring import score_samples_vllm
+
+            tok = models.tokenizer(sc.model, None, cfg.student.chat_template if uses_student else None)
+            llm = LLM(model=sc.model, **sc.vllm)
+            n = write_sharded(ctx.out.path, score_samples_vllm(llm, tok, judged.records(), sc))
+            extra = {"backend": "vllm"}
+        elif sc.world_size > 1:
             res = score_worker.launch_local(sc, [str(p) for p in judged.shards()],
                                             ctx.out.path / "ranks", sc.world_size)
             merged = res["scores"]

@@ -57,9 +57,9 @@ def model(vocab: int, arch: str = "llama", layers: int = 2, hidden: int = 64, se
     return LlamaForCausalLM(LlamaConfig(**kw)).eval()
 
 
-def save_folder(path: Path, template: str = GEN_TEMPLATE, arch: str = "llama") -> Path:
+def save_folder(path: Path, template: str = GEN_TEMPLATE, arch: str = "llama", hidden: int = 64) -> Path:
     tok = tokenizer(template)
-    m = model(len(tok), arch=arch)
+    m = model(len(tok), arch=arch, hidden=hidden)
     m.save_pretrained(path)
     tok.save_pretrained(path)
     return path
