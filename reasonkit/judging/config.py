@@ -38,13 +38,16 @@ class SandboxConfig:
     total_timeout_s: float = 60.0  # all tests of one solution, counted after the sandbox is up
     spawn_timeout_s: float = 20.0  # sandbox start (not charged to any test)
     memory_mb: int = 1024  # RLIMIT_AS per test process
-    max_processes: int = 32  # RLIMIT_NPROC per test (the sandbox runs under its own uid)
+    # RLIMIT_NPROC per test (the sandbox runs under its own uid). Memory is capped per process, so
+    # one sandbox can hold at most memory_mb * max_processes.
+    max_processes: int = 16
     max_file_mb: int = 32  # RLIMIT_FSIZE
     workdir_mb: int = 128  # size of the throwaway tmpfs working dir
     max_output_kb: int = 1024  # stdout kept per test
     uid_base: int = 61000  # concurrent sandboxes run as uid_base + slot when started as root
     stop_on_fail: bool = True  # kill the solution at its first failing test
     max_tests: int | None = None  # only the first N tests (None: all)
+    ro_binds: list[str] = field(default_factory=list)  # extra host dirs visible read-only
 
 
 @dataclass

@@ -52,6 +52,7 @@ def _worker_main(conn: Connection, target: str, init: str | None, init_args: tup
     if init:
         _resolve(init)(*init_args)
     fn = _resolve(target)
+    conn.send(("ready", None, None))  # start-up (imports) is not charged to any item
     while True:
         try:
             chunk = conn.recv()
@@ -79,7 +80,8 @@ class _Worker:
         self.chunk: deque[tuple[int, Any]] = deque()
         self.deadline = math.inf
         self.started = 0.0
-        self.answered = False  # has sent at least one result
+        self.ready = False  # finished start-up
+        self.start_deadline = 0.0
 
     def kill(self) -> None:
         try:
@@ -113,8 +115,10 @@ class HardTimeoutPool:
 
     def __init__(self, target: str, *, workers: int = 0, timeout_s: float = 5.0,
                  init: str | None = None, init_args: tuple = (), memory_mb: int | None = None,
-                 start_method: str = "forkserver", preload: Sequence[str] = ()) -> None:
+                 start_method: str = "forkserver", preload: Sequence[str] = (),
+                 start_timeout_s: float = 300.0) -> None:
         self.timeout_s = float(timeout_s)
+        self.start_timeout_s = float(start_timeout_s)
         self.n_workers = workers or os.cpu_count() or 1
         self._args = (target, init, tuple(init_args), memory_mb)
         self._ctx = mp.get_context(start_method)
@@ -126,7 +130,9 @@ class HardTimeoutPool:
         self.stats = {"items": 0, "timeouts": 0, "errors": 0, "crashes": 0, "respawns": 0}
 
     def _spawn(self) -> _Worker:
-        return _Worker(self._ctx, self._args)
+        w = _Worker(self._ctx, self._args)
+        w.start_deadline = time.monotonic() + self.start_timeout_s
+        return w
 
     def _ensure_workers(self, n: int) -> None:
         while len(self._workers) < n:
@@ -142,11 +148,15 @@ class HardTimeoutPool:
         queue: deque[list[tuple[int, Any]]] = deque(
             [list(zip(range(i, min(i + size, n)), items[i:i + size])) for i in range(0, n, size)])
         self._ensure_workers(min(self.n_workers, len(queue)))
-        busy: dict[Connection, _Worker] = {}
         remaining = n
-        stillborn = 0  # consecutive workers that died before answering anything
+        stillborn = 0  # consecutive workers that died before becoming ready
 
-        def replace(w: _Worker, status: str, value: Any) -> None:
+        def retire(w: _Worker) -> None:
+            w.kill()
+            self._workers[self._workers.index(w)] = self._spawn()
+            self.stats["respawns"] += 1
+
+        def fail_current(w: _Worker, status: str, value: Any) -> None:
             """The worker's current item ends with ``status``; the rest of its chunk is re-queued."""
             nonlocal remaining
             idx, _ = w.chunk.popleft()
@@ -154,63 +164,66 @@ class HardTimeoutPool:
             remaining -= 1
             if w.chunk:
                 queue.appendleft(list(w.chunk))
-            busy.pop(w.conn, None)
-            w.kill()
-            self._workers[self._workers.index(w)] = self._spawn()
-            self.stats["respawns"] += 1
+                w.chunk.clear()
+            retire(w)
 
         while remaining:
             for w in self._workers:
-                if w.conn not in busy and queue:
+                if w.ready and not w.chunk and queue:
                     chunk = queue.popleft()
                     w.chunk = deque(chunk)
                     try:
                         w.conn.send(chunk)
                     except (OSError, ValueError):  # died while idle: give the chunk to a new one
                         queue.appendleft(chunk)
-                        self._workers[self._workers.index(w)] = self._spawn()
-                        self.stats["respawns"] += 1
+                        w.chunk.clear()
+                        retire(w)
                         continue
                     w.started = time.monotonic()
                     w.deadline = w.started + self.timeout_s
-                    busy[w.conn] = w
-            if not busy:
-                continue
-            wait_s = max(0.0, min(w.deadline for w in busy.values()) - time.monotonic())
-            for conn in wait(list(busy), timeout=wait_s):
-                w = busy[conn]
+            watched = {w.conn: w for w in self._workers if w.chunk or not w.ready}
+            deadlines = [w.deadline if w.ready else w.start_deadline for w in watched.values()]
+            wait_s = max(0.0, min(deadlines) - time.monotonic()) if deadlines else 0.0
+            for conn in wait(list(watched), timeout=wait_s):
+                w = watched[conn]
                 try:
                     idx, status, value = conn.recv()
                 except (EOFError, OSError):
-                    self.stats["crashes"] += 1
                     w.proc.join(1)
                     code = w.proc.exitcode
-                    if not w.answered:
+                    if not w.ready:
                         stillborn += 1
                         if stillborn >= 3:
                             raise RuntimeError(
-                                f"judge workers ({self._args[0]}) exit before their first result "
+                                f"judge workers ({self._args[0]}) exit during start-up "
                                 f"(exit code {code}). With start_method=forkserver/spawn the main "
                                 "script is imported again in each worker: guard its entry point "
-                                "with `if __name__ == '__main__':`")
-                    replace(w, "crash", f"worker died (exit code {code})")
+                                "with `if __name__ == '__main__':`") from None
+                        retire(w)
+                    else:
+                        self.stats["crashes"] += 1
+                        fail_current(w, "crash", f"worker died (exit code {code})")
                     continue
-                w.answered = True
-                stillborn = 0
-                w.chunk.popleft()
                 now = time.monotonic()
+                if idx == "ready":
+                    w.ready = True
+                    stillborn = 0
+                    continue
+                w.chunk.popleft()
                 results[idx] = TaskResult(status, value, now - w.started)
                 if status == "error":
                     self.stats["errors"] += 1
                 remaining -= 1
                 w.started, w.deadline = now, now + self.timeout_s
-                if not w.chunk:
-                    del busy[conn]
             now = time.monotonic()
-            for w in [w for w in busy.values() if w.deadline <= now]:
-                self.stats["timeouts"] += 1
-                log.debug("item timed out after %.1fs; killing worker %s", self.timeout_s, w.proc.pid)
-                replace(w, "timeout", None)
+            for w in list(self._workers):
+                if w.ready and w.chunk and w.deadline <= now:
+                    self.stats["timeouts"] += 1
+                    log.debug("item timed out after %.1fs; killing worker %s", self.timeout_s, w.proc.pid)
+                    fail_current(w, "timeout", None)
+                elif not w.ready and w.start_deadline <= now:
+                    raise RuntimeError(f"judge worker ({self._args[0]}) not ready after "
+                                       f"{self.start_timeout_s:.0f}s")
         return results  # type: ignore[return-value]
 
     def close(self) -> None:

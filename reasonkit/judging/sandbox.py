@@ -189,7 +189,7 @@ class Sandbox:
         for p in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/alternatives"):
             cmd += ["--ro-bind-try", p, p]
         made: set[str] = set()
-        for root in _python_roots(self.python):
+        for root in [*_python_roots(self.python), *c.ro_binds]:
             # bwrap creates missing mount-point parents 0700 (unreadable once the runner drops
             # root), so make them world-traversable first
             for anc in reversed(Path(root).parents[:-1] if len(Path(root).parents) > 1 else []):

@@ -1,0 +1,146 @@
+"""judge=math: verdicts from JSON cases, caching, the fast path, timeouts, the second checker."""
+import json
+import threading
+import time
+
+import pytest
+
+from reasonkit.judging import build_judge, to_config
+from reasonkit.judging.math_judge import MathJudge
+from reasonkit.judging.mathcheck import MathChecker
+
+from .conftest import load_cases, make_samples
+
+MATH = load_cases("math.json")
+
+
+def run(judge, samples):
+    return list(judge.judge(iter(samples)))
+
+
+def test_math_cases(checker):
+    judge = MathJudge(to_config({"workers": 2}), checker=checker)
+    samples = [{"id": f"{c['id']}_0", "problem_id": c["id"], "k": 0, "answer": c["gold"],
+                "response": c["response"]} for c in MATH]
+    out = run(judge, samples)
+    wrong = [(c["id"], c["gold"], s["extracted"], s["correct"]) for c, s in zip(MATH, out)
+             if s["correct"] != c["correct"]]
+    assert not wrong
+    assert all(s["judge"] == judge.tag and s["judge"].startswith("math@") for s in out)
+
+
+def test_same_answer_verified_once_and_order_kept(checker):
+    before = dict(checker.stats)
+    resp = [r"\boxed{\frac{3}{8}}", r"\boxed{0.375}", r"\boxed{\frac{3}{8}}", "The answer is 3/7"] * 4
+    samples = make_samples({"pA": ("0.375", resp), "pB": (r"\frac{3}{8}", resp)})
+    out = run(MathJudge(to_config({}), checker=checker), samples)
+    assert [s["id"] for s in out] == [s["id"] for s in samples]
+    assert [s["correct"] for s in out[:4]] == [True, True, True, False]
+    assert [s["correct"] for s in out[16:20]] == [True, True, True, False]
+    # string-equal to the gold (fast path): 4 in pA, 8 in pB. The other 20 samples hold 4
+    # distinct (gold, answer) pairs: 4 verifications, 16 cache hits.
+    delta = {k: checker.stats[k] - before[k] for k in ("verified", "cache_hits", "fast_path")}
+    assert delta == {"verified": 4, "cache_hits": 16, "fast_path": 12}
+
+
+def test_fast_path_decides_integers_without_workers():
+    judge = build_judge({"name": "math", "workers": 1})
+    out = run(judge, make_samples({"p": ("19", [r"<think>7+12=19</think> The answer is \boxed{19}",
+                                               r"\boxed{20}", r"\boxed{019}"])}))
+    assert [s["correct"] for s in out] == [True, False, True]
+    assert judge.checker._pool is None  # no process was started
+    judge.close()
+
+
+def test_fast_path_off_gives_same_verdicts(checker):
+    resp = [r"\boxed{19}", r"\boxed{20}", r"\boxed{19.0}", "19"]
+    samples = make_samples({"p": ("19", resp)})
+    fast = run(MathJudge(to_config({}), checker=checker), [dict(s) for s in samples])
+    slow_checker = MathChecker(to_config({"workers": 1, "fast_path": False}))
+    slow = run(MathJudge(to_config({"fast_path": False}), checker=slow_checker), samples)
+    slow_checker.close()
+    assert [s["correct"] for s in fast] == [s["correct"] for s in slow] == [True, False, True, True]
+
+
+def test_hanging_input_is_killed_within_the_timeout():
+    # sympy evaluates this power tower in C: math-verify's own signal timeout never fires
+    judge = build_judge({"name": "math", "workers": 2, "timeout_s": 1.0})
+    samples = make_samples({"p": ("1", [r"\boxed{9^{9^{9^{9}}}}", r"\boxed{1}", r"\boxed{1.0}"])})
+    t0 = time.monotonic()
+    out = run(judge, samples)
+    elapsed = time.monotonic() - t0
+    judge.close()
+    assert [s["correct"] for s in out] == [False, True, True]
+    assert out[0]["meta"]["verdict"] == "timeout"
+    assert judge.stats["timeouts"] == 1
+    assert elapsed < 20  # one timeout + worker start-up, not a hang
+
+
+def test_judging_from_a_thread():
+    """math-verify's SIGALRM timeout breaks outside the main thread; the pool does not."""
+    out = {}
+
+    def work():
+        j = build_judge({"name": "math", "workers": 1, "fast_path": False})
+        out["res"] = [s["correct"] for s in j.judge(make_samples({"p": ("0.5", [r"\boxed{\frac12}", "2"])}))]
+        j.close()
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join(120)
+    assert out["res"] == [True, False]
+
+
+def test_second_checker_logs_disagreements(tmp_path, checker):
+    log = tmp_path / "dis.jsonl"
+    c = MathChecker(to_config({"workers": 1, "second_checker": "normalized",
+                               "disagreements_path": str(log)}))
+    judge = MathJudge(c.cfg, checker=c)
+    # math-verify proves 2*sqrt(2) == sqrt(8); the string/rational checker cannot
+    out = run(judge, make_samples({"p": (r"2\sqrt{2}", [r"\boxed{\sqrt{8}}", r"\boxed{2\sqrt{2}}"] * 2)}))
+    judge.close()
+    assert [s["correct"] for s in out] == [True, True, True, True]
+    assert out[0]["meta"]["second_correct"] is False
+    lines = [json.loads(x) for x in log.read_text().splitlines()]
+    assert len(lines) == 1  # logged once per distinct (gold, answer)
+    assert lines[0]["answer"] == r"\sqrt{8}" and lines[0]["primary"] is True
+    assert lines[0]["second"] is False and lines[0]["problem_id"] == "p"
+    assert judge.stats["disagreements"] == 1
+
+
+def test_no_gold_and_no_answer():
+    judge = build_judge({"name": "math", "workers": 1})
+    out = run(judge, make_samples({"p": (None, [r"\boxed{1}"]), "q": ("1", ["no idea"])}))
+    judge.close()
+    assert [s["correct"] for s in out] == [False, False]
+    assert out[0]["label_source"] == "none" and judge.stats["no_gold"] == 1
+    assert out[1]["extracted"] is None and judge.stats["no_answer"] == 1
+
+
+def test_too_long_answer_not_verified():
+    judge = build_judge({"name": "math", "workers": 1, "extract": {"max_answer_chars": 50}})
+    out = run(judge, make_samples({"p": ("1", ["\\boxed{" + "1+" * 100 + "1}"])}))
+    judge.close()
+    assert out[0]["correct"] is False and out[0]["meta"]["verdict"] == "too_long"
+
+
+def test_streams_in_bounded_batches(checker):
+    """The judge pulls at most one batch of problems ahead of what it has yielded."""
+    pulled = []
+
+    def source():
+        for s in make_samples({f"p{i}": ("1", [r"\boxed{1}"] * 4) for i in range(50)}):
+            pulled.append(s["id"])
+            yield s
+
+    judge = MathJudge(to_config({"batch_size": 8}), checker=checker)
+    gen = judge.judge(source())
+    first = next(gen)
+    assert first["id"] == "p0_0"
+    assert len(pulled) <= 8 + 4  # one batch (whole problems) plus the next problem's first sample
+    assert sum(1 for _ in gen) == 199
+
+
+def test_unknown_second_checker_fails_early():
+    with pytest.raises(ValueError, match="second_checker"):
+        build_judge({"name": "math", "second_checker": "sympy2"})
