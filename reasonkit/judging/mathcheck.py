@@ -20,49 +20,10 @@ from .pool import HardTimeoutPool
 
 log = logging.getLogger(__name__)
 
-VERIFY_TARGET = "reasonkit.judging.mathcheck:verify_task"
-INIT_TARGET = "reasonkit.judging.mathcheck:init_worker"
-
-# ----------------------------------------------------------------------------- worker side
-
-_OPTS: dict[str, Any] = {}
-_GOLD: dict[str, Any] = {}
-
-
-def init_worker(float_rounding: int = 6, numeric_precision: int = 15, strict: bool = True) -> None:
-    """Runs once per worker. Timeouts are the pool's job, so math-verify's signal timeouts are off
-    (and their warning with them)."""
-    import math_verify  # noqa: F401  (imported here so the forkserver preloads it)
-
-    logging.getLogger("math_verify").setLevel(logging.ERROR)
-    _OPTS.update(float_rounding=float_rounding, numeric_precision=numeric_precision, strict=strict)
-
-
-def _as_latex(s: str) -> str:
-    """An extracted answer is bare LaTeX; boxing it makes math-verify parse all of it as LaTeX
-    (its plain-expression fallback still sees ``1/2``)."""
-    if "\\boxed" in s or s.lstrip().startswith("$"):
-        return s
-    return "\\boxed{" + s + "}"
-
-
-def _parse(s: str) -> list:
-    from math_verify import parse
-
-    return parse(_as_latex(s), parsing_timeout=None)
-
-
-def verify_task(task: tuple[str, str]) -> bool:
-    """math-verify with the gold first (its comparison is not symmetric)."""
-    from math_verify import verify
-
-    gold, answer = task
-    g = _GOLD.get(gold)
-    if g is None:
-        if len(_GOLD) > 4096:
-            _GOLD.clear()
-        g = _GOLD[gold] = _parse(gold)
-    return bool(verify(g, _parse(answer), timeout_seconds=None, **_OPTS))
+# the worker side lives in its own module so the parent never imports sympy, and the forkserver
+# (which preloads the target module) imports it once for all workers
+VERIFY_TARGET = "reasonkit.judging.mv_worker:verify_task"
+INIT_TARGET = "reasonkit.judging.mv_worker:init_worker"
 
 
 # ----------------------------------------------------------------------------- parent side

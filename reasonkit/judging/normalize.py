@@ -34,13 +34,51 @@ def plain_int(s: str) -> int | None:
     return None
 
 
+_DEC_RE = re.compile(r"-?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)")
+_SLASH_RE = re.compile(r"(-?)([0-9]{1,15})/([0-9]{1,15})")
+_TEXFRAC_RE = re.compile(r"(-?)\\frac\{(-?[0-9]{1,15})\}\{([0-9]{1,15})\}")
+
+
+def plain_number(s: str) -> Fraction | None:
+    """Exact value of a plain numeric literal as math-verify parses it: an integer, a decimal,
+    ``a/b`` or ``\\frac{a}{b}`` (after ``answer_key``), at most 15 significant digits (beyond
+    that math-verify's 15-digit floats no longer compare exactly)."""
+    s = answer_key(s).replace("\\dfrac", "\\frac")
+    if _DEC_RE.fullmatch(s):
+        digits = s.lstrip("-").replace(".", "").lstrip("0")
+        if len(digits) > 15:
+            return None
+        return Fraction(s if s not in ("-", ".") else "x")
+    m = _SLASH_RE.fullmatch(s) or _TEXFRAC_RE.fullmatch(s)
+    if m and int(m.group(3)) != 0:
+        v = Fraction(int(m.group(2)), int(m.group(3)))
+        return -v if m.group(1) else v
+    return None
+
+
 def fast_verdict(gold: str, answer: str) -> bool | None:
-    """True/False when string identity or plain-integer arithmetic decides; None otherwise."""
+    """True/False where the outcome of math-verify is certain without running it; None otherwise.
+
+    - identical up to typography (``answer_key``) → True;
+    - two plain numbers (integers, decimals, simple fractions): exactly equal → True; apart by
+      more than 2e-6 → False. math-verify compares such numbers exactly, or rounded to 6 decimals
+      when one is a decimal, so neither outcome can differ; closer pairs go to math-verify.
+    """
     if answer_key(gold) == answer_key(answer):
         return True
     g, a = plain_int(gold), plain_int(answer)
     if g is not None and a is not None:
         return g == a
+    try:
+        gv, av = plain_number(gold), plain_number(answer)
+    except (ValueError, ZeroDivisionError):
+        return None
+    if gv is None or av is None:
+        return None
+    if gv == av:
+        return True
+    if abs(gv - av) > Fraction(2, 10**6):
+        return False
     return None
 
 

@@ -83,16 +83,22 @@ class _Worker:
         self.ready = False  # finished start-up
         self.start_deadline = 0.0
 
-    def kill(self) -> None:
+    def kill(self, wait: float = 5.0) -> None:
+        """SIGKILL; ``wait=0`` leaves the reaping to later (a worker that filled gigabytes can take
+        a while to exit, which must not delay the next item)."""
         try:
             self.proc.kill()
         except (OSError, ValueError, AttributeError):
             pass
-        self.proc.join(5)
+        if wait:
+            self.proc.join(wait)
         self.conn.close()
 
 
-def _shutdown(workers: list[_Worker]) -> None:
+def _shutdown(workers: list[_Worker], dying: list[Any]) -> None:
+    for p in dying:
+        p.join(5)
+    dying.clear()
     for w in workers:
         try:
             w.conn.send(None)
@@ -126,7 +132,8 @@ class HardTimeoutPool:
             mods = [target.partition(":")[0], *(init and [init.partition(":")[0]] or []), *preload]
             self._ctx.set_forkserver_preload(sorted(set(mods)))
         self._workers: list[_Worker] = []
-        self._finalizer = weakref.finalize(self, _shutdown, self._workers)
+        self._dying: list[Any] = []  # killed workers not yet reaped
+        self._finalizer = weakref.finalize(self, _shutdown, self._workers, self._dying)
         self.stats = {"items": 0, "timeouts": 0, "errors": 0, "crashes": 0, "respawns": 0}
 
     def _spawn(self) -> _Worker:
@@ -152,7 +159,8 @@ class HardTimeoutPool:
         stillborn = 0  # consecutive workers that died before becoming ready
 
         def retire(w: _Worker) -> None:
-            w.kill()
+            w.kill(wait=0)
+            self._dying.append(w.proc)
             self._workers[self._workers.index(w)] = self._spawn()
             self.stats["respawns"] += 1
 
@@ -224,6 +232,7 @@ class HardTimeoutPool:
                 elif not w.ready and w.start_deadline <= now:
                     raise RuntimeError(f"judge worker ({self._args[0]}) not ready after "
                                        f"{self.start_timeout_s:.0f}s")
+        self._dying = [p for p in self._dying if p.exitcode is None]  # reap the finished
         return results  # type: ignore[return-value]
 
     def close(self) -> None:

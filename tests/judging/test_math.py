@@ -31,8 +31,8 @@ def test_math_cases(checker):
 
 def test_same_answer_verified_once_and_order_kept(checker):
     before = dict(checker.stats)
-    resp = [r"\boxed{\frac{3}{8}}", r"\boxed{0.375}", r"\boxed{\frac{3}{8}}", "The answer is 3/7"] * 4
-    samples = make_samples({"pA": ("0.375", resp), "pB": (r"\frac{3}{8}", resp)})
+    resp = [r"\boxed{\sqrt{75}}", r"\boxed{5\sqrt{3}}", r"\boxed{\sqrt{75}}", r"The answer is $4\sqrt{3}$"] * 4
+    samples = make_samples({"pA": (r"5\sqrt{3}", resp), "pB": (r"\sqrt{75}", resp)})
     out = run(MathJudge(to_config({}), checker=checker), samples)
     assert [s["id"] for s in out] == [s["id"] for s in samples]
     assert [s["correct"] for s in out[:4]] == [True, True, True, False]
@@ -52,14 +52,28 @@ def test_fast_path_decides_integers_without_workers():
     judge.close()
 
 
-def test_fast_path_off_gives_same_verdicts(checker):
-    resp = [r"\boxed{19}", r"\boxed{20}", r"\boxed{19.0}", "19"]
-    samples = make_samples({"p": ("19", resp)})
-    fast = run(MathJudge(to_config({}), checker=checker), [dict(s) for s in samples])
+def test_fast_path_agrees_with_math_verify(checker):
+    """Every pair the fast path decides gets the verdict math-verify gives with it switched off."""
+    problems = {
+        "int": ("19", [r"\boxed{19}", r"\boxed{20}", r"\boxed{19.0}", "19", r"\boxed{-19}", "#### 1,9"]),
+        "frac": (r"\frac{3}{4}", [r"\boxed{0.75}", "3/4", r"\boxed{\dfrac{6}{8}}", r"\boxed{0.7}",
+                                  r"\boxed{\frac{4}{3}}", r"\boxed{-\frac{3}{4}}", r"\boxed{.75}"]),
+        "dec": ("2.5", [r"\boxed{\frac{5}{2}}", r"\boxed{5/2}", r"\boxed{2.50}", r"\boxed{2.4999}", r"\boxed{25}"]),
+        "neg": ("-0.125", [r"\boxed{-\frac{1}{8}}", r"\boxed{\frac{-1}{8}}", r"\boxed{0.125}", "-1/8"]),
+        "third": (r"\frac{1}{3}", [r"\boxed{0.333333}", r"\boxed{0.33}", r"\boxed{0.3333333}", "1/3"]),
+    }
+    samples = make_samples(problems)
+    fast_judge = MathJudge(to_config({}), checker=checker)
+    fast = run(fast_judge, [dict(s) for s in samples])
+    assert sum(s["meta"]["verdict"] == "fast" for s in fast) >= 20
     slow_checker = MathChecker(to_config({"workers": 1, "fast_path": False}))
     slow = run(MathJudge(to_config({"fast_path": False}), checker=slow_checker), samples)
     slow_checker.close()
-    assert [s["correct"] for s in fast] == [s["correct"] for s in slow] == [True, False, True, True]
+    assert all(s["meta"]["verdict"] != "fast" for s in slow)
+    diff = [(s["problem_id"], s["extracted"], f["correct"], s["correct"]) for f, s in zip(fast, slow)
+            if f["correct"] != s["correct"]]
+    assert not diff
+    assert [s["correct"] for s in fast[:6]] == [True, False, True, True, False, False]
 
 
 def test_hanging_input_is_killed_within_the_timeout():
