@@ -36,10 +36,19 @@ from reasonkit.judging import build_judge  # noqa: E402
 # ----------------------------------------------------------------------------- workload
 
 
-def _answer(rng: random.Random) -> tuple[str, list[str], list[str]]:
-    """(canonical gold, equivalent spellings, wrong answers) for one problem."""
-    kind = rng.choices(["int", "dec", "frac", "sqrt", "poly", "interval", "pi"],
-                       [40, 10, 15, 10, 10, 10, 5])[0]
+# answer kinds and their weights: "math" is roughly MATH-500's mix (most answers integers, a
+# quarter symbolic); "int" is GSM8K/AIME (integers only)
+MIXES = {"math": {"int": 55, "dec": 5, "frac": 15, "sqrt": 8, "poly": 5, "interval": 7, "pi": 5},
+         "int": {"int": 100}}
+
+
+def _answer(rng: random.Random, mix: dict[str, int]) -> tuple[str, str, list[str], list[str]]:
+    """(kind, canonical gold, equivalent spellings, wrong answers) for one problem."""
+    kind = rng.choices(list(mix), list(mix.values()))[0]
+    return (kind, *_answer_of(rng, kind))
+
+
+def _answer_of(rng: random.Random, kind: str) -> tuple[str, list[str], list[str]]:
     if kind == "int":
         a = rng.randint(-200, 100_000)
         alts = [f"{a}.0", f"{a:,}" if abs(a) >= 1000 else f"{a}.00"]
@@ -79,19 +88,37 @@ _FINAL = [
 ]
 
 
-def _response(rng: random.Random, ans: str | None, draft: str) -> str:
-    steps = " ".join(f"step {i}: {rng.randint(1, 999)} + {rng.randint(1, 99)} = ..." for i in range(rng.randint(3, 12)))
+_STEPS = ["Let $x = {a}$, so $x^2 = {aa}$. ", "Then {a} + {b} = {ab}. ", "We have $\\frac{{{a}}}{{{b}}}$ here. ",
+          "Wait, let me reconsider the approach. ", "Substituting $y = {b}$ gives ${a}y = {ay}$. ",
+          "Hmm, that does not look right; check the constraint again. "]
+
+
+def _reasoning(rng: random.Random, chars: int) -> str:
+    """Reasoning-trace filler of about ``chars`` characters (numbers and inline math, like real
+    traces, so a checker that scans the whole response pays for its length)."""
+    parts, n = [], 0
+    while n < chars:
+        a, b = rng.randint(1, 99), rng.randint(1, 99)
+        p = rng.choice(_STEPS).format(a=a, b=b, aa=a * a, ab=a + b, ay=a * b)
+        parts.append(p)
+        n += len(p)
+    return "".join(parts)
+
+
+def _response(rng: random.Random, ans: str | None, draft: str, think_chars: tuple[int, int]) -> str:
+    steps = _reasoning(rng, rng.randint(*think_chars))
     if ans is None:  # truncated while thinking
         return f"<think>{steps} and then"
     think = f"<think>{steps}" + (f" maybe \\boxed{{{draft}}}? no." if rng.random() < 0.1 else "") + "</think>\n"
     return think + rng.choice(_FINAL).format(a=ans)
 
 
-def workload(n_problems: int, n_samples: int, seed: int) -> list[dict]:
+def workload(n_problems: int, n_samples: int, seed: int, mix: str = "math",
+             think_chars: tuple[int, int] = (2000, 16000)) -> list[dict]:
     rng = random.Random(seed)
     out = []
     for p in range(n_problems):
-        gold, alts, wrongs = _answer(rng)
+        kind, gold, alts, wrongs = _answer(rng, MIXES[mix])
         acc = rng.uniform(0.1, 0.95)
         for k in range(n_samples):
             u = rng.random()
@@ -102,7 +129,7 @@ def workload(n_problems: int, n_samples: int, seed: int) -> list[dict]:
             else:
                 ans = rng.choice(wrongs[:2] if rng.random() < 0.8 else wrongs)
             out.append({"id": f"b{p}_{k}", "problem_id": f"b{p}", "k": k, "prompt": "", "answer": gold,
-                        "response": _response(rng, ans, rng.choice(wrongs))})
+                        "response": _response(rng, ans, rng.choice(wrongs), think_chars), "kind": kind})
     return out
 
 
@@ -221,9 +248,12 @@ def main(argv: list[str] | None = None) -> dict:
                     help="run the sequential baseline on the first N problems only (default: all)")
     ap.add_argument("--workers", type=int, default=0)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--mix", choices=sorted(MIXES), default="math")
+    ap.add_argument("--think-chars", type=int, nargs=2, default=(2000, 16000),
+                    help="reasoning length range per response, in characters")
     ap.add_argument("--pathological", type=int, default=None, help="how many pathological inputs (default: all)")
     ap.add_argument("--pathological-timeout", type=float, default=2.0)
-    ap.add_argument("--baseline-pathological", type=int, default=4,
+    ap.add_argument("--baseline-pathological", type=int, default=8,
                     help="pathological inputs also given to plain math-verify (in a killable child)")
     ap.add_argument("--baseline-limit", type=float, default=20.0)
     ap.add_argument("--skip-no-fast", action="store_true", help="skip the fast_path=false variant")
@@ -231,8 +261,9 @@ def main(argv: list[str] | None = None) -> dict:
     a = ap.parse_args(argv)
 
     res: dict = {"machine": machine(), "command": "python benchmarks/judge_bench.py " + " ".join(argv or sys.argv[1:]),
-                 "workload": {"problems": a.problems, "samples_per_problem": a.samples, "seed": a.seed}}
-    samples = workload(a.problems, a.samples, a.seed)
+                 "workload": {"problems": a.problems, "samples_per_problem": a.samples, "seed": a.seed,
+                              "mix": a.mix, "answer_kinds": MIXES[a.mix], "think_chars": list(a.think_chars)}}
+    samples = workload(a.problems, a.samples, a.seed, a.mix, tuple(a.think_chars))
     nb = len(samples) if a.baseline_problems is None else a.baseline_problems * a.samples
     print(f"workload: {len(samples)} samples; baseline on {nb}", flush=True)
 
@@ -282,7 +313,9 @@ def main(argv: list[str] | None = None) -> dict:
                            "timeouts": sum(r["verdict"] == "timeout" for r in rows), "cases": rows}
     print("pathological: max", res["pathological"]["max_seconds"], "s; all within:",
           res["pathological"]["all_within_timeout"], flush=True)
-    hung = [c for c in cases if c[0].startswith(("tower", "factorial", "poly_"))][:a.baseline_pathological]
+    picks = ("tower_9", "pow10_10", "factorial_10", "poly_100000", "nested_frac_100", "binom", "gamma",
+             "sum_huge")
+    hung = [c for c in cases if c[0] in picks][:a.baseline_pathological]
     res["pathological_baseline"] = [{"name": n, "math_verify_alone": baseline_one(g, r, a.baseline_limit)}
                                     for n, g, r in hung]
 
@@ -301,7 +334,9 @@ def markdown(r: dict) -> str:
         f"load average at start {tuple(round(x, 2) for x in m['load_avg_at_start'])} "
         "(the machine is shared, so absolute rates vary between runs).", "",
         f"Command: `{r['command']}`", "",
-        f"Workload: {r['workload']['problems']} problems x {r['workload']['samples_per_problem']} samples (seed {r['workload']['seed']}).", "",
+        f"Workload: {r['workload']['problems']} problems x {r['workload']['samples_per_problem']} samples "
+        f"(seed {r['workload']['seed']}; answer kinds {r['workload']['answer_kinds']}; reasoning "
+        f"{r['workload']['think_chars'][0]}-{r['workload']['think_chars'][1]} characters per response).", "",
         "| judge | samples | seconds | verdicts/s | speedup |", "|---|---|---|---|---|",
         f"| math-verify sequential (baseline) | {b['samples']} | {b['seconds']} | {b['verdicts_per_s']} | 1.0 |",
         f"| reasonkit judge=math | {o['samples']} | {o['seconds']} | {o['verdicts_per_s']} | {r['speedup']} |",

@@ -49,6 +49,7 @@ class MathChecker:
         self._cache: OrderedDict[tuple[str, str], Verdict] = OrderedDict()
         self._pool: HardTimeoutPool | None = None
         self._log_fh = None
+        self._logged: set[tuple[str, str]] = set()
         if cfg.disagreements_path:
             Path(cfg.disagreements_path).parent.mkdir(parents=True, exist_ok=True)
             self._log_fh = open(cfg.disagreements_path, "a", encoding="utf-8")
@@ -127,10 +128,17 @@ class MathChecker:
                 if v is not None and v.second is None and v.how in ("fast", "too_long"):
                     v.second = bool(self.second(*pairs[i])) if v.how == "fast" else False
                     if v.second != v.correct:
-                        self._disagree(pairs[i], v, contexts[i] if contexts else {})
+                        key = (pairs[i][0].strip(), pairs[i][1].strip())
+                        self._disagree(key, v, contexts[i] if contexts else {})
         return out  # type: ignore[return-value]
 
     def _disagree(self, key: tuple[str, str], v: Verdict, ctx: dict[str, Any]) -> None:
+        """Counted and logged once per distinct (gold, answer)."""
+        if key in self._logged:
+            return
+        if len(self._logged) > 100_000:
+            self._logged.clear()
+        self._logged.add(key)
         self.stats["disagreements"] += 1
         rec = {**ctx, "gold": key[0], "answer": key[1], "primary": v.correct, "primary_how": v.how,
                "second": v.second, "second_checker": self.cfg.second_checker}

@@ -62,7 +62,8 @@ def fast_verdict(gold: str, answer: str) -> bool | None:
     - identical up to typography (``answer_key``) → True;
     - two plain numbers (integers, decimals, simple fractions): exactly equal → True; apart by
       more than 2e-6 → False. math-verify compares such numbers exactly, or rounded to 6 decimals
-      when one is a decimal, so neither outcome can differ; closer pairs go to math-verify.
+      when one is a decimal, so neither outcome can differ; closer pairs go to math-verify;
+    - small arithmetic expressions (radicals, pi, polynomials): ``numeval.eval_verdict``.
     """
     if answer_key(gold) == answer_key(answer):
         return True
@@ -73,13 +74,18 @@ def fast_verdict(gold: str, answer: str) -> bool | None:
         gv, av = plain_number(gold), plain_number(answer)
     except (ValueError, ZeroDivisionError):
         return None
-    if gv is None or av is None:
+    if gv is not None and av is not None:
+        if gv == av:
+            return True
+        if abs(gv - av) > Fraction(2, 10**6):
+            return False
         return None
-    if gv == av:
-        return True
-    if abs(gv - av) > Fraction(2, 10**6):
-        return False
-    return None
+    from .numeval import eval_verdict, interval_verdict
+
+    gk, ak = answer_key(gold), answer_key(answer)
+    if "," in gk or "," in ak:
+        return interval_verdict(gk, ak)
+    return eval_verdict(gk, ak)
 
 
 # --------------------------------------------------------------------------- second checker

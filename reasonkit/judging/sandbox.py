@@ -159,6 +159,24 @@ def _python_roots(python: str) -> list[str]:
     return sorted(r for r in roots if not r.startswith("/usr/") and r != "/usr")
 
 
+def _kill_uid(uid: int) -> None:
+    """SIGKILL every process of a sandbox-only uid (used as root without a pid namespace)."""
+    for _ in range(3):
+        found = False
+        for p in Path("/proc").iterdir():
+            if not p.name.isdigit():
+                continue
+            try:
+                if p.stat().st_uid == uid:
+                    os.kill(int(p.name), signal.SIGKILL)
+                    found = True
+            except (FileNotFoundError, ProcessLookupError, PermissionError):
+                continue
+        if not found:
+            return
+        time.sleep(0.01)
+
+
 class Sandbox:
     def __init__(self, cfg: SandboxConfig) -> None:
         self.cfg = cfg
@@ -193,6 +211,8 @@ class Sandbox:
             # bwrap creates missing mount-point parents 0700 (unreadable once the runner drops
             # root), so make them world-traversable first
             for anc in reversed(Path(root).parents[:-1] if len(Path(root).parents) > 1 else []):
+                if str(anc) == "/usr" or str(anc).startswith("/usr/"):
+                    continue  # already there, read-only
                 if str(anc) not in made:
                     made.add(str(anc))
                     cmd += ["--perms", "0755", "--dir", str(anc)]
@@ -235,6 +255,8 @@ class Sandbox:
         try:
             return self._drive(cmd, cwd, env, spec, tests, n)
         finally:
+            if spec["uid"] is not None and c.backend != "bwrap":
+                _kill_uid(spec["uid"])  # no pid namespace: daemons that left the group remain
             if tmp:
                 shutil.rmtree(tmp, ignore_errors=True)
 

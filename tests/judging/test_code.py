@@ -30,18 +30,24 @@ def sandbox(bwrap):
     return Sandbox(fast_cfg())
 
 
-def sandbox_procs(uid_base: int = 61000, slots: int = 64) -> list[int]:
-    """Processes on the host still running under a sandbox uid."""
-    pids = []
-    for p in Path("/proc").iterdir():
-        if p.name.isdigit():
-            try:
-                uid = p.stat().st_uid
-            except FileNotFoundError:
-                continue
-            if uid_base <= uid < uid_base + slots:
-                pids.append(int(p.name))
-    return pids
+def sandbox_procs(uid_base: int = 61000, slots: int = 64, wait_s: float = 3.0) -> list[int]:
+    """Processes on the host still alive (not zombies) under a sandbox uid, after giving killed
+    ones ``wait_s`` to exit."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        pids = []
+        for p in Path("/proc").iterdir():
+            if p.name.isdigit():
+                try:
+                    uid = p.stat().st_uid
+                    state = (p / "stat").read_text().rsplit(")", 1)[1].split()[0]
+                except (FileNotFoundError, ProcessLookupError, IndexError):
+                    continue
+                if uid_base <= uid < uid_base + slots and state != "Z":
+                    pids.append(int(p.name))
+        if not pids or time.monotonic() > deadline:
+            return pids
+        time.sleep(0.05)
 
 
 def test_output_comparison_rules():
@@ -131,7 +137,6 @@ def _contained(sandbox, code, tests=ADD, limit=8.0):
     elapsed = time.monotonic() - t0
     assert not res.passed, res
     assert elapsed < limit, elapsed
-    time.sleep(0.05)
     assert sandbox_procs() == [], "sandbox processes survived the run"
     return res
 
@@ -233,8 +238,12 @@ def test_concurrent_sandboxes_use_separate_uids(bwrap):
     assert results == {2: False, 3: True}
 
 
-def test_backend_none_still_limits_time(tmp_path):
+def test_backend_none_still_limits_time_and_cleans_up(tmp_path):
     sb = Sandbox(fast_cfg(backend="none"))
     assert sb.run(GOOD, ADD).passed
     res = sb.run("while True:\n    pass\n", ADD)
     assert not res.passed and "time limit" in res.detail
+    if os.geteuid() == 0:  # runs under a sandbox uid: a daemon that left its group is killed too
+        daemon = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nprint(3)\n"
+        sb.run(daemon, ADD)
+        assert sandbox_procs() == []

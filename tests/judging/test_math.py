@@ -31,8 +31,9 @@ def test_math_cases(checker):
 
 def test_same_answer_verified_once_and_order_kept(checker):
     before = dict(checker.stats)
-    resp = [r"\boxed{\sqrt{75}}", r"\boxed{5\sqrt{3}}", r"\boxed{\sqrt{75}}", r"The answer is $4\sqrt{3}$"] * 4
-    samples = make_samples({"pA": (r"5\sqrt{3}", resp), "pB": (r"\sqrt{75}", resp)})
+    # e is outside the fast path's grammar: every distinct pair goes to math-verify
+    resp = [r"\boxed{e^2}", r"\boxed{e^{2}}", r"\boxed{e^2}", r"The answer is $e^3$"] * 4
+    samples = make_samples({"pA": (r"e^{2}", resp), "pB": (r"e^2", resp)})
     out = run(MathJudge(to_config({}), checker=checker), samples)
     assert [s["id"] for s in out] == [s["id"] for s in samples]
     assert [s["correct"] for s in out[:4]] == [True, True, True, False]
@@ -61,11 +62,27 @@ def test_fast_path_agrees_with_math_verify(checker):
         "dec": ("2.5", [r"\boxed{\frac{5}{2}}", r"\boxed{5/2}", r"\boxed{2.50}", r"\boxed{2.4999}", r"\boxed{25}"]),
         "neg": ("-0.125", [r"\boxed{-\frac{1}{8}}", r"\boxed{\frac{-1}{8}}", r"\boxed{0.125}", "-1/8"]),
         "third": (r"\frac{1}{3}", [r"\boxed{0.333333}", r"\boxed{0.33}", r"\boxed{0.3333333}", "1/3"]),
+        "sqrt": (r"3\sqrt{5}", [r"\boxed{\sqrt{45}}", r"\boxed{3 \sqrt {5}}", r"\boxed{\sqrt{15}}",
+                                r"\boxed{4\sqrt{5}}", r"\boxed{6.7082}", r"\boxed{\frac{15}{\sqrt{5}}}"]),
+        "pi": (r"6\pi", [r"\boxed{\pi 6}", r"\boxed{12\pi/2}", r"\boxed{7\pi}", r"\boxed{\frac{6}{\pi}}",
+                         r"\boxed{18.85}", r"\boxed{2\cdot 3\pi}"]),
+        "poly": ("(x+3)(x+4)", [r"\boxed{x^2+7x+12}", r"\boxed{(x+4)(x+3)}", r"\boxed{x^2+7x+13}",
+                               r"\boxed{(x-3)(x+4)}", r"\boxed{x^{2}+7 x+12}", r"\boxed{y^2+7y+12}"]),
+        "rational": (r"\frac{x^2-1}{x-1}", [r"\boxed{x+1}", r"\boxed{x-1}", r"\boxed{\frac{x+1}{1}}"]),
+        "cube": (r"\sqrt[3]{54}", [r"\boxed{3\sqrt[3]{2}}", r"\boxed{2\sqrt[3]{3}}"]),
+        "nested": (r"\frac{\sqrt{3}}{2}", [r"\boxed{\frac{1}{2}\sqrt{3}}", r"\boxed{\frac{\sqrt{2}}{2}}",
+                                          r"\boxed{\sqrt{\frac{3}{4}}}", r"\boxed{0.866}"]),
+        "power": ("2^{10}", [r"\boxed{1024}", r"\boxed{1000}", r"\boxed{4^5}", r"\boxed{2^{-10}}"]),
+        "slash": (r"3\pi", [r"\boxed{6\pi/2}", r"\boxed{9\pi/2}", r"\boxed{3 \sqrt 2}"]),
+        "interval": ("(-3, 8]", [r"\boxed{(-3,8]}", r"\boxed{[-3, 8]}", r"\boxed{(-3, 8)}", r"\boxed{(-3, 9]}",
+                                r"\boxed{\left(-3, 8\right]}", r"\boxed{(-3, \sqrt{64}]}"]),
+        "ray": (r"(-\infty, 3]", [r"\boxed{(-\infty, 3]}", r"\boxed{(-\infty, 3)}", r"\boxed{(-\infty, 4]}",
+                                   r"\boxed{[3, \infty)}"]),
     }
     samples = make_samples(problems)
     fast_judge = MathJudge(to_config({}), checker=checker)
     fast = run(fast_judge, [dict(s) for s in samples])
-    assert sum(s["meta"]["verdict"] == "fast" for s in fast) >= 20
+    assert sum(s["meta"]["verdict"] == "fast" for s in fast) >= 60
     slow_checker = MathChecker(to_config({"workers": 1, "fast_path": False}))
     slow = run(MathJudge(to_config({"fast_path": False}), checker=slow_checker), samples)
     slow_checker.close()
@@ -110,16 +127,19 @@ def test_second_checker_logs_disagreements(tmp_path, checker):
     c = MathChecker(to_config({"workers": 1, "second_checker": "normalized",
                                "disagreements_path": str(log)}))
     judge = MathJudge(c.cfg, checker=c)
-    # math-verify proves 2*sqrt(2) == sqrt(8); the string/rational checker cannot
-    out = run(judge, make_samples({"p": (r"2\sqrt{2}", [r"\boxed{\sqrt{8}}", r"\boxed{2\sqrt{2}}"] * 2)}))
+    # 2 sqrt(2) == sqrt(8) (fast path and math-verify agree); the string/rational checker cannot
+    # tell, and e^{2} == e^2 goes to math-verify, which the string checker also misses
+    out = run(judge, make_samples({"p": (r"2\sqrt{2}", [r"\boxed{\sqrt{8}}", r"\boxed{2\sqrt{2}}"] * 2),
+                                   "q": ("e^{2}", [r"\boxed{e^2}"] * 3)}))
     judge.close()
-    assert [s["correct"] for s in out] == [True, True, True, True]
+    assert [s["correct"] for s in out] == [True] * 7
     assert out[0]["meta"]["second_correct"] is False
     lines = [json.loads(x) for x in log.read_text().splitlines()]
-    assert len(lines) == 1  # logged once per distinct (gold, answer)
-    assert lines[0]["answer"] == r"\sqrt{8}" and lines[0]["primary"] is True
-    assert lines[0]["second"] is False and lines[0]["problem_id"] == "p"
-    assert judge.stats["disagreements"] == 1
+    assert len(lines) == 2  # logged once per distinct (gold, answer)
+    assert {(x["problem_id"], x["answer"], x["primary_how"]) for x in lines} == {
+        ("p", r"\sqrt{8}", "fast"), ("q", "e^2", "verify")}
+    assert all(x["primary"] is True and x["second"] is False for x in lines)
+    assert judge.stats["disagreements"] == 2
 
 
 def test_no_gold_and_no_answer():
