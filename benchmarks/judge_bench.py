@@ -36,10 +36,14 @@ from reasonkit.judging import build_judge  # noqa: E402
 # ----------------------------------------------------------------------------- workload
 
 
-# answer kinds and their weights: "math" is roughly MATH-500's mix (most answers integers, a
-# quarter symbolic); "int" is GSM8K/AIME (integers only)
-MIXES = {"math": {"int": 55, "dec": 5, "frac": 15, "sqrt": 8, "poly": 5, "interval": 7, "pi": 5},
-         "int": {"int": 100}}
+# answer kinds and their weights: "math" is roughly MATH-500's mix (half integers, a third
+# fractions/radicals/pi/polynomials/intervals, a tenth sets, complex numbers, equations, e and
+# text answers); "int" is GSM8K/AIME (integers only); "hard" holds only kinds the fast path
+# cannot decide (every distinct answer goes to math-verify: the floor of the speed-up)
+MIXES = {"math": {"int": 50, "dec": 5, "frac": 13, "sqrt": 7, "poly": 5, "interval": 5, "pi": 4,
+                  "set": 3, "complex": 2, "eq": 2, "exp": 2, "text": 2},
+         "int": {"int": 100},
+         "hard": {"set": 1, "complex": 1, "eq": 1, "exp": 1, "text": 1}}
 
 
 def _answer(rng: random.Random, mix: dict[str, int]) -> tuple[str, str, list[str], list[str]]:
@@ -76,8 +80,24 @@ def _answer_of(rng: random.Random, kind: str) -> tuple[str, list[str], list[str]
     if kind == "interval":
         a, b = sorted(rng.sample(range(-20, 20), 2))
         return f"({a}, {b}]", [f"({a},{b}]", f"\\left({a}, {b}\\right]"], [f"[{a}, {b}]", f"({a}, {b})"]
-    k = rng.randint(2, 12)
-    return f"{k}\\pi", [f"\\pi {k}", f"{2 * k}\\pi/2"], [f"{k + 1}\\pi", f"\\frac{{{k}}}{{\\pi}}"]
+    if kind == "pi":
+        k = rng.randint(2, 12)
+        return f"{k}\\pi", [f"\\pi {k}", f"{2 * k}\\pi/2"], [f"{k + 1}\\pi", f"\\frac{{{k}}}{{\\pi}}"]
+    if kind == "set":
+        a, b, c = rng.sample(range(-9, 20), 3)
+        return f"\\{{{a},{b},{c}\\}}", [f"\\{{{c},{a},{b}\\}}", f"\\{{{b}, {c}, {a}\\}}"], \
+            [f"\\{{{a},{b}\\}}", f"\\{{{a},{b},{c + 1}\\}}"]
+    if kind == "complex":
+        a, b = rng.randint(1, 9), rng.randint(2, 9)
+        return f"{a}+{b}i", [f"{b}i+{a}", f"{a} + {b} i"], [f"{a}-{b}i", f"{b}+{a}i"]
+    if kind == "eq":
+        m, c = rng.randint(2, 9), rng.randint(1, 9)
+        return f"y={m}x+{c}", [f"y = {c} + {m}x", f"{m}x+{c}"], [f"y={m}x-{c}", f"y={c}x+{m}"]
+    if kind == "exp":
+        k = rng.randint(2, 9)
+        return f"e^{{{k}}}", [f"e^{k}", f"e^{{{k - 1}}}e"], [f"e^{{{k + 1}}}", f"{k}e"]
+    word, other = rng.choice([("even", "odd"), ("Evelyn", "Emma"), ("yes", "no"), ("north", "south")])
+    return f"\\text{{{word}}}", [f"\\text{{ {word} }}", f"\\textbf{{{word}}}"], [f"\\text{{{other}}}"]
 
 
 _FINAL = [
@@ -283,6 +303,7 @@ def main(argv: list[str] | None = None) -> dict:
     res["agreement"] = {"compared": nb, "disagree": len(diff),
                         "rate": round(1 - len(diff) / nb, 5) if nb else None,
                         "reasonkit_true_baseline_false": sum(ours[i] for i in diff),
+                        "by_kind": {k: sum(samples[i]["kind"] == k for i in diff) for k in sorted({samples[i]["kind"] for i in diff})},
                         "examples": [{"gold": samples[i]["answer"], "response_tail": samples[i]["response"][-80:],
                                       "baseline": base[i], "reasonkit": ours[i]} for i in diff[:8]]}
 
@@ -295,6 +316,8 @@ def main(argv: list[str] | None = None) -> dict:
         print("no fast path", res["reasonkit_no_fast_path"], flush=True)
 
     cases = pathological()[:a.pathological]
+    if not cases:
+        return _write(res, a.out)
     judge = build_judge({"name": "math", "workers": a.workers, "timeout_s": a.pathological_timeout})
     judge.checker.pool.run([("1", "1")])  # start the workers before timing
     rows = []
@@ -319,7 +342,11 @@ def main(argv: list[str] | None = None) -> dict:
     res["pathological_baseline"] = [{"name": n, "math_verify_alone": baseline_one(g, r, a.baseline_limit)}
                                     for n, g, r in hung]
 
-    out = Path(a.out)
+    return _write(res, a.out)
+
+
+def _write(res: dict, path: str) -> dict:
+    out = Path(path)
     out.write_text(json.dumps(res, indent=1) + "\n")
     out.with_suffix(".md").write_text(markdown(res))
     print("wrote", out, flush=True)
@@ -350,8 +377,15 @@ def markdown(r: dict) -> str:
     lines += ["", f"reasonkit stats: {st['pairs']} pairs, {st['fast_path']} fast path, {st['cache_hits']} cache hits, "
               f"{st['verified']} sent to math-verify, {st['timeouts']} timeouts.", "",
               f"Verdict agreement with the baseline: {ag['disagree']} of {ag['compared']} differ "
-              f"({ag['reasonkit_true_baseline_false']} where reasonkit says correct and the baseline not).", ""]
-    p = r["pathological"]
+              f"({ag['reasonkit_true_baseline_false']} where reasonkit says correct and the baseline not; "
+              f"by answer kind: {ag.get('by_kind', {})}).", ""]
+    for ex in ag["examples"][:4]:
+        lines.append(f"- gold `{ex['gold']}`, response ends `{' '.join(ex['response_tail'][-45:].split())}`: "
+                     f"baseline {ex['baseline']}, reasonkit {ex['reasonkit']}")
+    lines.append("")
+    p = r.get("pathological")
+    if not p:
+        return "\n".join(lines) + "\n"
     lines += [f"## Pathological inputs ({p['inputs']}, timeout {p['timeout_s']} s)", "",
               f"Slowest answer {p['max_seconds']} s; all within timeout + 1 s: {p['all_within_timeout']}; "
               f"{p['timeouts']} ended by killing the worker.", "",

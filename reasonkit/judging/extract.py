@@ -78,6 +78,7 @@ def strip_harmony(text: str) -> str:
     if "<|channel|>" in text:
         best = None
         pos = 0
+        nxt = {t: text.find(t) for t in _HARMONY_END}  # advanced monotonically: linear overall
         while True:
             c = text.find("<|channel|>", pos)
             if c == -1:
@@ -85,9 +86,13 @@ def strip_harmony(text: str) -> str:
             m = text.find("<|message|>", c)
             if m == -1:
                 break
-            channel = text[c + len("<|channel|>"):m].strip().split()[0] if text[c + len("<|channel|>"):m].strip() else ""
+            header = text[c + len("<|channel|>"):m].split()  # "final", "commentary to=fn" …
+            channel = header[0] if header else ""
             body_start = m + len("<|message|>")
-            ends = [e for e in (text.find(t, body_start) for t in _HARMONY_END) if e != -1]
+            for t, e in nxt.items():
+                if e != -1 and e < body_start:
+                    nxt[t] = text.find(t, body_start)
+            ends = [e for e in nxt.values() if e != -1]
             body_end = min(ends) if ends else len(text)
             if channel == "final":
                 best = text[body_start:body_end]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import OrderedDict
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -27,6 +28,18 @@ INIT_TARGET = "reasonkit.judging.mv_worker:init_worker"
 
 
 # ----------------------------------------------------------------------------- parent side
+
+
+class _Job:
+    """One ``start``ed batch of pairs."""
+
+    def __init__(self, pairs: Sequence[tuple[str, str]], contexts: Sequence[dict[str, Any]] | None) -> None:
+        self.pairs = pairs
+        self.contexts = contexts
+        self.out: list[Verdict | None] = [None] * len(pairs)
+        self.todo: dict[tuple[str, str], list[int]] = {}
+        self.later: list[int] = []
+        self.future: Future | None = None
 
 
 @dataclass
@@ -47,6 +60,10 @@ class MathChecker:
                              f"{', '.join(SECOND_CHECKERS)} or null")
         self.second = SECOND_CHECKERS.get(cfg.second_checker) if cfg.second_checker else None
         self._cache: OrderedDict[tuple[str, str], Verdict] = OrderedDict()
+        self._inflight: dict[tuple[str, str], None] = {}
+        # pool.run happens on this one thread while the caller prepares the next batch; the pool
+        # waits on pipes only (no signals), so any thread may drive it
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="rk-verify")
         self._pool: HardTimeoutPool | None = None
         self._log_fh = None
         self._logged: set[tuple[str, str]] = set()
@@ -72,38 +89,60 @@ class MathChecker:
         if len(self._cache) > self.cfg.cache_size:
             self._cache.popitem(last=False)
 
-    def check(self, pairs: Sequence[tuple[str, str]],
-              contexts: Sequence[dict[str, Any]] | None = None) -> list[Verdict]:
-        """Verdicts for (gold, answer) pairs; ``contexts`` (ids) only label disagreement logs."""
-        out: list[Verdict | None] = [None] * len(pairs)
-        todo: dict[tuple[str, str], list[int]] = {}
+    def start(self, pairs: Sequence[tuple[str, str]],
+              contexts: Sequence[dict[str, Any]] | None = None) -> "_Job":
+        """Decide what the fast path and the cache can now; send the rest to the pool on a
+        background thread (so the caller can prepare its next batch meanwhile). ``finish`` the
+        jobs in the order they were started."""
+        job = _Job(pairs, contexts)
         st = self.stats
         st["pairs"] += len(pairs)
         for i, (gold, ans) in enumerate(pairs):
             key = (gold.strip(), ans.strip())
             if len(key[0]) > self.max_chars or len(key[1]) > self.max_chars:
                 st["too_long"] += 1
-                out[i] = Verdict(False, "too_long")
+                job.out[i] = Verdict(False, "too_long")
                 continue
-            if self.cfg.fast_path:
+            hit = self._cache.get(key)
+            if hit is None and self.cfg.fast_path:
                 fast = fast_verdict(*key)
                 if fast is not None:
+                    hit = Verdict(fast, "fast")
+                    if self.second is not None:
+                        hit.second = bool(self.second(*key))
+                        if hit.second != hit.correct:
+                            self._disagree(key, hit, contexts[i] if contexts else {})
+                    self._remember(key, hit)
                     st["fast_path"] += 1
-                    out[i] = Verdict(fast, "fast")
+                    job.out[i] = hit
                     continue
-            hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
-                st["cache_hits"] += 1
-                out[i] = Verdict(hit.correct, "cache", hit.second)
+                if hit.how == "fast":
+                    st["fast_path"] += 1
+                    job.out[i] = hit
+                else:
+                    st["cache_hits"] += 1
+                    job.out[i] = Verdict(hit.correct, "cache", hit.second)
                 continue
-            if key in todo:
+            if key in job.todo or key in self._inflight:
                 st["cache_hits"] += 1
-            todo.setdefault(key, []).append(i)
-        if todo:
-            keys = list(todo)
-            results = self.pool.run(keys)
-            for key, res in zip(keys, results):
+            if key in self._inflight and key not in job.todo:
+                job.later.append(i)  # being verified for an earlier job: read the cache at finish
+                continue
+            job.todo.setdefault(key, []).append(i)
+        if job.todo:
+            keys = list(job.todo)
+            self._inflight.update(dict.fromkeys(keys))
+            job.future = self._thread.submit(self.pool.run, keys)
+        return job
+
+    def finish(self, job: "_Job") -> list[Verdict]:
+        st = self.stats
+        if job.future is not None:
+            results = job.future.result()
+            for key, res in zip(job.todo, results):
+                self._inflight.pop(key, None)
                 if res.status == "ok":
                     v = Verdict(bool(res.value), "verify")
                     st["verified"] += 1
@@ -117,20 +156,26 @@ class MathChecker:
                 if self.second is not None:
                     v.second = bool(self.second(*key))
                     if v.second != v.correct:
-                        self._disagree(key, v, contexts[todo[key][0]] if contexts else {})
+                        self._disagree(key, v, job.contexts[job.todo[key][0]] if job.contexts else {})
                 self._remember(key, v)
-                first = True
-                for i in todo[key]:
-                    out[i] = v if first else Verdict(v.correct, "cache", v.second)
-                    first = False
+                for n, i in enumerate(job.todo[key]):
+                    job.out[i] = v if n == 0 else Verdict(v.correct, "cache", v.second)
+        for i in job.later:
+            key = (job.pairs[i][0].strip(), job.pairs[i][1].strip())
+            v = self._cache.get(key)
+            if v is None:  # evicted since (tiny cache_size): verify again
+                v = self.finish(self.start([key]))[0]
+            job.out[i] = Verdict(v.correct, "cache", v.second)
         if self.second is not None:
-            for i, v in enumerate(out):
-                if v is not None and v.second is None and v.how in ("fast", "too_long"):
-                    v.second = bool(self.second(*pairs[i])) if v.how == "fast" else False
-                    if v.second != v.correct:
-                        key = (pairs[i][0].strip(), pairs[i][1].strip())
-                        self._disagree(key, v, contexts[i] if contexts else {})
-        return out  # type: ignore[return-value]
+            for v in job.out:
+                if v is not None and v.how == "too_long":
+                    v.second = False
+        return job.out  # type: ignore[return-value]
+
+    def check(self, pairs: Sequence[tuple[str, str]],
+              contexts: Sequence[dict[str, Any]] | None = None) -> list[Verdict]:
+        """Verdicts for (gold, answer) pairs; ``contexts`` (ids) only label disagreement logs."""
+        return self.finish(self.start(pairs, contexts))
 
     def _disagree(self, key: tuple[str, str], v: Verdict, ctx: dict[str, Any]) -> None:
         """Counted and logged once per distinct (gold, answer)."""
@@ -153,6 +198,7 @@ class MathChecker:
         return [v.correct for v in self.check(pairs)]
 
     def close(self) -> None:
+        self._thread.shutdown(wait=True, cancel_futures=True)
         if self._pool is not None:
             self.stats["pool"] = dict(self._pool.stats)
             self._pool.close()

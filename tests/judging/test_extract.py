@@ -82,6 +82,8 @@ PATHOLOGICAL = {
     "digit_commas": "1," * 200_000,
     "think_opens": "<think>" * 50_000,
     "harmony_channels": "<|channel|>" * 50_000,
+    "harmony_messages": "<|channel|>analysis<|message|>x" * 50_000,
+    "harmony_ended": "<|channel|>final<|message|>x<|end|>" * 50_000,
     "dollars": "$" * 300_000,
     "fences": "```python\n" * 30_000,
     "paren_letters": "(A) " * 100_000,

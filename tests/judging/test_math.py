@@ -159,7 +159,8 @@ def test_too_long_answer_not_verified():
 
 
 def test_streams_in_bounded_batches(checker):
-    """The judge pulls at most one batch of problems ahead of what it has yielded."""
+    """The judge pulls at most two batches of problems ahead of what it has yielded (one being
+    verified while the next is extracted)."""
     pulled = []
 
     def source():
@@ -171,7 +172,7 @@ def test_streams_in_bounded_batches(checker):
     gen = judge.judge(source())
     first = next(gen)
     assert first["id"] == "p0_0"
-    assert len(pulled) <= 8 + 4  # one batch (whole problems) plus the next problem's first sample
+    assert len(pulled) <= 2 * 8 + 4  # two batches (whole problems) plus the next problem's first sample
     assert sum(1 for _ in gen) == 199
 
 
