@@ -77,7 +77,7 @@ class JudgeConfig:
     # verification (math, vote, judge_vote)
     timeout_s: float = 5.0  # hard per-item limit: the worker is killed past it
     workers: int = 0  # processes (0: os.cpu_count())
-    batch_size: int = 512  # samples judged per round (whole problems; bounds memory)
+    batch_size: int = 1024  # samples per batch (whole problems); two batches are in flight
     cache_size: int = 200_000  # (gold, answer) verdicts kept
     worker_memory_mb: int = 4096  # RLIMIT_AS per verifier worker
     start_method: str = "forkserver"
