@@ -27,7 +27,6 @@ class SlurmProfile:
     mem_per_gpu: Optional[str] = None      # slurm_gpu, sbatch syntax ("64G"); None: DefMemPerCPU
     gpus_per_node: int = 8                 # slurm_node takes whole nodes: all GPUs, all memory,
     cpus_per_node: int = 64                #   and this many CPUs for the one launcher task
-    nodes: int = 1                         # slurm_node
     array_parallelism: int = 64            # most tasks of one sweep/array running at once
     # Requeues allowed after a time-out; the stages resume from what is on disk.
     max_num_timeout: int = 3

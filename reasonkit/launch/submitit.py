@@ -94,7 +94,7 @@ def wait_all(jobs: Sequence[Any], labels: Sequence[list[str]], poll_s: float = D
     return results, failures
 
 
-class _ReasonkitLauncherMixin:
+class ReasonkitLauncherMixin:
     _EXECUTOR: str
 
     poll_s = DEFAULT_POLL_S
@@ -128,17 +128,15 @@ class _ReasonkitLauncherMixin:
             args.append((ov, "hydra.sweep.dir", idx, f"job_id_for_{idx}", Singleton.get_state()))
         jobs = executor.map_array(self, *zip(*args))
         log.info("submitted: %s", " ".join(str(j.job_id) for j in jobs))
-        results, failures = wait_all(jobs, [list(filter_overrides(ov)) for ov in jobs_ov], self.poll_s)
-        for j in jobs:
-            log.info("job %s: %s", j.job_id, j.state)
+        labels = [list(filter_overrides(ov)) for ov in jobs_ov]
+        results, failures = wait_all(jobs, labels, self.poll_s)
+        failed = {f.job_id for f in failures}
+        for j, ov in zip(jobs, labels):
+            if str(j.job_id) not in failed:
+                log.info("job %s [%s]: finished", j.job_id, " ".join(ov))
+        for f in failures:
+            log.error("job %s [%s]: %s", f.job_id, " ".join(f.overrides), f.state)
         if failures:
             raise JobsNotCompleted(failures, len(jobs))
         return results
 
-
-class SlurmLauncher(_ReasonkitLauncherMixin, plugin.SlurmLauncher):
-    _EXECUTOR = "slurm"
-
-
-class LocalLauncher(_ReasonkitLauncherMixin, plugin.LocalLauncher):
-    _EXECUTOR = "local"
