@@ -174,7 +174,9 @@ start_slurmdbd() {
     || sacctmgr -i add cluster "$CLUSTER" >/dev/null
 }
 
-node_ready() { sinfo -h -N -o '%t' | grep -qE '^(idle|mix|alloc)'; }
+# The node takes jobs: idle, partly or fully allocated, or finishing one (not down, drained or
+# unreachable, which sinfo marks with a trailing '*').
+node_ready() { sinfo -h -N -o '%t' | grep -qE '^(idle|mix|alloc|comp)$'; }
 
 start_slurm() {
   if pid_alive $RUN/slurmctld.pid; then log "slurmctld: already running"; else
@@ -228,6 +230,10 @@ cmd_down() {
     scancel --full --quiet --user=root 2>/dev/null || true
     scancel --full --quiet --state=PENDING 2>/dev/null || true
     squeue -h -o %i | xargs -r scancel --full 2>/dev/null || true
+    # Let killed jobs finish completing: a job saved as COMPLETING keeps the node busy for a
+    # minute after the next `up`.
+    local deadline=$(( $(date +%s) + 30 ))
+    while [[ -n $(squeue -h -o %i 2>/dev/null) ]] && (( $(date +%s) < deadline )); do sleep 0.5; done
     scontrol shutdown >/dev/null 2>&1 || true
   fi
   stop_pidfile slurmd $RUN/slurmd.pid

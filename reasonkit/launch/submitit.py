@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 DEFAULT_POLL_S = float(os.environ.get("REASONKIT_SLURM_POLL_S", "10"))
 
 
+# Final SLURM states of a job that was stopped from outside its own code.
+NO_RESULT_STATES = frozenset({"CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL",
+                              "DEADLINE"})
+
+
 class JobsNotCompleted(RuntimeError):
     """Some jobs of a sweep/array ended without a result (cancelled, failed, timed out)."""
 
@@ -85,6 +90,12 @@ def wait_all(jobs: Sequence[Any], labels: Sequence[list[str]], poll_s: float = D
         time.sleep(1.0)
     results, failures = [], []
     for job, ov in zip(jobs, labels):
+        state = job.state
+        if not job.paths.result_pickle.exists() and state.split()[0] in NO_RESULT_STATES:
+            # Killed from outside (scancel, time limit, node/memory failure): no result will
+            # come, so do not wait the result-file grace period of submitit.
+            failures.append(JobOutcome(str(job.job_id), ov, state, f"the job ended {state} without a result"))
+            continue
         try:
             results.append(job.results()[0])
         except Exception as e:  # noqa: BLE001 - reported below with the job's state
