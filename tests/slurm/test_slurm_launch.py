@@ -54,8 +54,9 @@ def slurm_cluster():
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLURM_", "WANDB_"))}
     # Jobs run `python -m submitit.core._submit` from this checkout; the scheduler is asked every 2 s.
+    # Each job has 1 CPU, but without cgroups torch would start a thread per core of the node.
     env.update(PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
-               REASONKIT_SLURM_POLL_S="2", WANDB_SILENT="true")
+               REASONKIT_SLURM_POLL_S="2", WANDB_SILENT="true", OMP_NUM_THREADS="1")
     return env
 
 
@@ -226,63 +227,131 @@ def test_array_of_four_shards_runs_in_parallel_and_the_last_continues(slurm_clus
     assert manifest(artifact_dirs(out, "judge")[0])["metrics"]["samples"] == 24 * 2
 
 
-def test_timeout_requeues_and_resumes_without_losing_or_duplicating(slurm_cluster, tiny_models, tmp_path):
-    out = tmp_path / "outputs"
-    n_problems, n = 300, 4
-    # 2-minute limit, USR2 45 s before it (SLURM sends it up to 30 s earlier): each attempt generates
-    # for roughly 30-60 s, so the 1,200 samples need several attempts; each resumes the shard.
-    proc = submit(out, "stage=generate", f"dataset.sizes.train={n_problems}", f"sampler.n={n}",
-                  "local.slurm.timeout_min=2", "local.slurm.signal_delay_s=45", "local.slurm.max_num_timeout=8")
-    (job,) = submitted_ids(proc.stdout + proc.stderr)
-    attempts = sacct_final(job, duplicates=True)
-    assert attempts[-1]["state"] == "COMPLETED", attempts
-    requeued = [a for a in attempts[:-1] if a["state"] == "REQUEUED"]
-    assert requeued and len(requeued) == len(attempts) - 1, attempts
-    gen = artifact_dirs(out, "generate")
+# One sample per engine call: generation slow enough (about 10-20 samples/s here) that a job is
+# still working when the test or the scheduler interrupts it, yet done in minutes.
+SLOW = ("+sampler.engine.batch_size=1",)
+
+
+class Driver:
+    """The ``reasonkit`` driver running in the background, its output collected as it comes."""
+
+    def __init__(self, outputs: Path, *overrides: str):
+        self.proc = subprocess.Popen(_cmd(outputs, *overrides), cwd=REPO, env=_env(), stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout),  # type: ignore[arg-type]
+                                        daemon=True)
+        self._reader.start()
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def job(self, timeout: float = 180) -> str:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            m = re.search(r"submitted: (\S+)", self.text)
+            if m:
+                SUBMITTED.append(m.group(1))
+                return m.group(1)
+            assert self.proc.poll() is None, self.text[-3000:]
+            time.sleep(0.5)
+        raise AssertionError(f"no job submitted in {timeout}s:\n{self.text[-3000:]}")
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self._reader.join(timeout=10)
+
+
+def wait_until(what: str, cond, timeout: float = 600, every: float = 0.5):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = cond()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def partial_lines(outputs: Path) -> int:
+    return sum(1 for p in outputs.glob("artifacts/generate/*/part-*.jsonl.partial") for _ in open(p))
+
+
+def assert_complete_once(outputs: Path, n_problems: int, n: int) -> dict:
+    """The generate artifact holds every sample exactly once; returns its manifest metrics."""
+    gen = artifact_dirs(outputs, "generate")
     assert len(gen) == 1 and (gen[0] / "_SUCCESS").exists()
     recs = records(gen[0])
     ids = [r["id"] for r in recs]
     assert len(ids) == len(set(ids)) == n_problems * n
-    expected = {f"{p}_{k}" for p in {r["problem_id"] for r in recs} for k in range(n)}
-    assert set(ids) == expected and len({r["problem_id"] for r in recs}) == n_problems
-    m = manifest(gen[0])["metrics"]
+    problems = {r["problem_id"] for r in recs}
+    assert len(problems) == n_problems and set(ids) == {f"{p}_{k}" for p in problems for k in range(n)}
+    return manifest(gen[0])["metrics"]
+
+
+def test_time_limit_requeues_and_resumes_without_losing_or_duplicating(slurm_cluster, tiny_models, tmp_path):
+    out = tmp_path / "outputs"
+    n_problems, n = 400, 4
+    # A 2-minute limit with USR2 45 s before it: SLURM signals about 45-75 s into each attempt (it
+    # checks time limits every 30 s, and may signal early); submitit checkpoints (= the same command)
+    # and requeues the job.
+    drv = Driver(out, "stage=generate", f"dataset.sizes.train={n_problems}", f"sampler.n={n}", *SLOW,
+                 "local.slurm.timeout_min=2", "local.slurm.signal_delay_s=45", "local.slurm.max_num_timeout=6")
+    job = drv.job()
+
+    def n_requeued() -> int:
+        return sum(a["state"] == "REQUEUED" for a in sacct(job, duplicates=True))
+
+    wait_until("records on disk", lambda: partial_lines(out) > 0, timeout=600)
+    before = n_requeued()
+    wait_until("a requeue after records were written", lambda: n_requeued() > before, timeout=600)
+    # The time-limit path is proven; give the requeued job room to finish in one more attempt.
+    subprocess.run(["scontrol", "update", f"JobId={job}", "TimeLimit=30"], check=True)
+    assert drv.wait(timeout=1200) == 0, drv.text[-5000:]
+    attempts = sacct_final(job, duplicates=True)
+    assert attempts[-1]["state"] == "COMPLETED", attempts
+    requeued = [a for a in attempts[:-1] if a["state"] == "REQUEUED"]
+    assert requeued and len(requeued) == len(attempts) - 1, attempts
+    m = assert_complete_once(out, n_problems, n)
     # The final attempt found earlier attempts' records on disk and generated only the rest.
     assert m["resumed_from_disk"] > 0 and m["generated_now"] > 0
     assert m["resumed_from_disk"] + m["generated_now"] == n_problems * n
     submitit_log = "".join(p.read_text() for p in out.glob("multirun/*/*/.submitit/*/*_log.err"))
-    # Every requeue was submitit's own answer to the time-out signal, not a crash.
+    # Every requeue was submitit's answer to the time-limit signal, not a crash.
     assert submitit_log.count("this job is timed-out") == len(requeued), submitit_log[-3000:]
+
+
+def test_preempted_job_is_requeued_and_resumes(slurm_cluster, tiny_models, tmp_path):
+    out = tmp_path / "outputs"
+    n_problems, n = 150, 4
+    drv = Driver(out, "stage=generate", f"dataset.sizes.train={n_problems}", f"sampler.n={n}", *SLOW)
+    job = drv.job()
+    wait_until("records on disk", lambda: partial_lines(out) >= 64, timeout=300)
+    # What a preempt-by-requeue policy does: kill the running job and put it back in the queue.
+    subprocess.run(["scontrol", "requeue", job], check=True)
+    on_disk = partial_lines(out)
+    assert drv.wait(timeout=1200) == 0, drv.text[-5000:]
+    attempts = sacct_final(job, duplicates=True)
+    assert [a["state"] for a in attempts] == ["REQUEUED", "COMPLETED"], attempts
+    m = assert_complete_once(out, n_problems, n)
+    assert m["resumed_from_disk"] >= on_disk > 0
+    assert m["resumed_from_disk"] + m["generated_now"] == n_problems * n
 
 
 def test_cancelled_job_is_reported_as_cancelled_not_a_hang(slurm_cluster, tiny_models, tmp_path):
     out = tmp_path / "outputs"
-    proc = subprocess.Popen(_cmd(out, "stage=generate", "dataset.sizes.train=600", "sampler.n=4"), cwd=REPO,
-                            env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)  # type: ignore[arg-type]
-    reader.start()
-    try:
-        deadline = time.time() + 180
-        job = None
-        while time.time() < deadline and job is None:
-            m = re.search(r"submitted: (\S+)", "".join(lines))
-            job = m.group(1) if m else None
-            time.sleep(0.5)
-        if job:
-            SUBMITTED.append(job)
-        assert job, "".join(lines)[-3000:]
-        while time.time() < deadline and [r["state"] for r in sacct(job)] != ["RUNNING"]:
-            time.sleep(1)
-        time.sleep(5)  # let the job start working
-        subprocess.run(["scancel", job], check=True)
-        t_cancel = time.time()
-        rc = proc.wait(timeout=120)  # a hang would time out here
-        waited = time.time() - t_cancel
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    reader.join(timeout=10)
-    text = "".join(lines)
+    drv = Driver(out, "stage=generate", "dataset.sizes.train=300", "sampler.n=4", *SLOW)
+    job = drv.job()
+    wait_until("records on disk", lambda: partial_lines(out) > 0, timeout=300)
+    subprocess.run(["scancel", job], check=True)
+    t_cancel = time.time()
+    rc = drv.wait(timeout=120)  # a hang would time out here
+    waited = time.time() - t_cancel
+    text = drv.text
     assert rc != 0
     assert sacct_final(job)[0]["state"].startswith("CANCELLED")
     assert re.search(rf"job {job} \[.*\]: CANCELLED", text), text[-3000:]
