@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import subprocess
 import sys
 import threading
@@ -65,10 +66,11 @@ def _cmd(outputs: Path, *overrides: str) -> list[str]:
             f"paths.models={MODELS}", *overrides]
 
 
-def submit(outputs: Path, *overrides: str, timeout: int = 1500) -> subprocess.CompletedProcess:
+def submit(outputs: Path, *overrides: str, timeout: int = 1500, env: dict[str, str] | None = None
+           ) -> subprocess.CompletedProcess:
     """Run the driver (no -m: the SLURM launcher implies multirun) until all its jobs end."""
     proc = subprocess.run(_cmd(outputs, *overrides), capture_output=True, text=True, timeout=timeout,
-                          cwd=REPO, env=_env())
+                          cwd=REPO, env={**_env(), **(env or {})})
     SUBMITTED.extend(re.findall(r"submitted: ([0-9_]+)", proc.stdout + proc.stderr))
     if proc.returncode != 0:
         raise AssertionError(f"driver failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}")
@@ -136,7 +138,11 @@ def test_sweep_of_three_jobs_generates_and_judges_once(slurm_cluster, tiny_model
     from reasonkit.tracking.reader import find_runs
 
     out = tmp_path / "outputs"
-    proc = submit(out, "debug=tiny", "selection.max_per_problem=1,2,3", "tracking=wandb", "tracking.mode=offline")
+    # Credentials in the environment (they reach the jobs through sbatch's --export=ALL) must not
+    # reach any file the run writes: artifacts, logs, submitit pickles, W&B run files.
+    secrets_ = {"WANDB_API_KEY": secrets.token_hex(20), "OPENAI_API_KEY": "sk-" + secrets.token_urlsafe(24)}
+    proc = submit(out, "debug=tiny", "selection.max_per_problem=1,2,3", "tracking=wandb", "tracking.mode=offline",
+                  env=secrets_)
     ids = submitted_ids(proc.stdout + proc.stderr)
     assert len(ids) == 3 and len({i.split("_")[0] for i in ids}) == 1        # one array of 3 tasks
     array = ids[0].split("_")[0]
@@ -185,6 +191,12 @@ def test_sweep_of_three_jobs_generates_and_judges_once(slurm_cluster, tiny_model
                         "report": 3}, by_stage
     sel_runs = [r for r in runs if r.job_type == "select"]
     assert sorted(r.config["_launch"]["slurm_array_task_id"] for r in sel_runs) == [0, 1, 2]
+
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".pkl" for p in files) and any(p.suffix == ".wandb" for p in files)
+    for name, value in secrets_.items():
+        leaked = [str(p) for p in files if value.encode() in p.read_bytes()]
+        assert not leaked, f"{name} found in {leaked}"
 
 
 def test_array_of_four_shards_runs_in_parallel_and_the_last_continues(slurm_cluster, tiny_models, tmp_path):
