@@ -15,6 +15,7 @@ from reasonkit.formats.config import FormatConfig
 from reasonkit.judging.config import JudgeConfig
 from reasonkit.models.config import ModelConfig
 from reasonkit.selection.config import SelectionConfig
+from reasonkit.selection.scoring import ScoreConfig
 from reasonkit.tracking.config import TrackingConfig
 from reasonkit.training.config import TrainerConfig
 
@@ -47,6 +48,7 @@ class RootConfig:
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     judge: JudgeConfig = field(default_factory=JudgeConfig)
+    score: ScoreConfig = field(default_factory=ScoreConfig)
     selection: SelectionConfig = field(default_factory=SelectionConfig)
     format: FormatConfig = field(default_factory=FormatConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)

@@ -67,7 +67,7 @@ class GenerateStage(Stage):
 
     def keys(self, cfg):
         sampler = {k: v for k, v in cfg.sampler.items() if k not in NOT_HASHED}
-        return {"model": cfg.teacher, "dataset": cfg.dataset, "split": cfg.dataset.train_split,
+        return {"model": cfg.teacher, "weights": models.fingerprint(cfg.teacher), "dataset": cfg.dataset, "split": cfg.dataset.train_split,
                 "data": data.check(cfg.dataset, cfg.dataset.train_split), "sampler": sampler}
 
     def label(self, cfg):

@@ -28,7 +28,8 @@ class EvalStage(Stage):
     def keys(self, cfg):
         return {"eval": cfg.eval, "dataset": cfg.dataset, "data": data.check(cfg.dataset, cfg.eval.split),
                 "judge": cfg.judge, "backend": cfg.sampler.backend, "engine": cfg.sampler.engine,
-                "models": {r: cfg[r] for r in cfg.eval.models if r != "trained"}}
+                "models": {r: {"cfg": cfg[r], "weights": models.fingerprint(cfg[r])}
+                           for r in cfg.eval.models if r != "trained"}}
 
     def label(self, cfg):
         return f"{cfg.eval.name}-{cfg.dataset.name}"

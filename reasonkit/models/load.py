@@ -25,6 +25,19 @@ def resolve(cfg: ModelConfig, models_dir: str) -> str:
     return cfg.hf_id  # type: ignore[return-value]
 
 
+def fingerprint(cfg: ModelConfig) -> str | None:
+    """What identifies the weights beyond the config: a builtin's recipe digest, or a local
+    folder's config/weights file sizes and mtimes (a retrained folder gets new artifacts)."""
+    if cfg.builtin:
+        from reasonkit.models import tiny
+
+        return tiny.RECIPES[cfg.builtin].digest() if cfg.builtin in tiny.RECIPES else None
+    if cfg.path and Path(cfg.path).is_dir():
+        files = sorted(Path(cfg.path).glob("*.safetensors")) + sorted(Path(cfg.path).glob("*.json"))
+        return str([(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files])
+    return None
+
+
 @lru_cache(maxsize=8)
 def tokenizer(path: str, revision: str | None = None, chat_template: str | None = None):
     from transformers import AutoTokenizer

@@ -58,7 +58,7 @@ class TinyRecipe:
 
 RECIPES = {
     "toy-teacher": TinyRecipe(),
-    "toy-student": TinyRecipe(steps=120),
+    "toy-student": TinyRecipe(steps=200),
 }
 
 

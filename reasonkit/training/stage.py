@@ -29,7 +29,10 @@ def command(cfg, frozen: Path) -> list[str]:
             p = Path(t.accelerate_config)
             cmd += ["--config_file", str(p if p.is_absolute() else LAUNCHERS / p)]
         return cmd + ["-m", "reasonkit.training.entry", str(frozen)]
-    raise ValueError(f"trainer.launcher: expected python or accelerate, got {t.launcher!r}")
+    if t.launcher == "torchrun":  # accelerate's multi-CPU mode needs MPI; torchrun gives gloo ranks directly
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+                str(t.num_processes), "-m", "reasonkit.training.entry", str(frozen)]
+    raise ValueError(f"trainer.launcher: expected python, accelerate or torchrun, got {t.launcher!r}")
 
 
 @register
@@ -39,7 +42,7 @@ class TrainStage(Stage):
     resumable = True
 
     def keys(self, cfg):
-        return {"student": cfg.student, "trainer": cfg.trainer}
+        return {"student": cfg.student, "weights": models.fingerprint(cfg.student), "trainer": cfg.trainer}
 
     def label(self, cfg):
         return f"{cfg.student.name}-{cfg.trainer.name}"
@@ -65,7 +68,8 @@ class TrainStage(Stage):
         ctx.log.info("[train] %s", " ".join(cmd))
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         with open(out / "train.log", "a") as logf:
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                    cwd=LAUNCHERS.parent)  # launcher configs use repo-relative paths
             for line in proc.stdout:  # type: ignore[union-attr]
                 logf.write(line)
                 sys.stderr.write(line)
