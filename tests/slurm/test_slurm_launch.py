@@ -134,15 +134,15 @@ def records(path: Path) -> list[dict]:
     return [json.loads(line) for shard in sorted(path.glob("part-*.jsonl")) for line in open(shard)]
 
 
-def test_sweep_of_three_jobs_generates_and_judges_once(slurm_cluster, tiny_models, tmp_path):
+def test_sweep_of_three_strategies_generates_judges_and_scores_once(slurm_cluster, tiny_models, tmp_path):
     from reasonkit.tracking.reader import find_runs
 
     out = tmp_path / "outputs"
     # Credentials in the environment (they reach the jobs through sbatch's --export=ALL) must not
     # reach any file the run writes: artifacts, logs, submitit pickles, W&B run files.
     secrets_ = {"WANDB_API_KEY": secrets.token_hex(20), "OPENAI_API_KEY": "sk-" + secrets.token_urlsafe(24)}
-    proc = submit(out, "debug=tiny", "selection.max_per_problem=1,2,3", "tracking=wandb", "tracking.mode=offline",
-                  env=secrets_)
+    proc = submit(out, "debug=tiny", "selection=llh_highest_mean,llh_lowest_mean,llh_random", "tracking=wandb",
+                  "tracking.mode=offline", env=secrets_)
     ids = submitted_ids(proc.stdout + proc.stderr)
     assert len(ids) == 3 and len({i.split("_")[0] for i in ids}) == 1        # one array of 3 tasks
     array = ids[0].split("_")[0]
@@ -153,11 +153,12 @@ def test_sweep_of_three_jobs_generates_and_judges_once(slurm_cluster, tiny_model
     # generate and judge: one artifact each, computed by exactly one job, reused by the other two.
     logs = job_logs(out)
     assert sorted(logs) == [0, 1, 2]
-    for stage in ("generate", "judge"):
+    for stage in ("generate", "judge", "score"):  # score: the student's log-likelihoods, for both llh_*
         assert len(artifact_dirs(out, stage)) == 1
         computed = [n for n, log in logs.items() if f"[{stage}] computing" in log]
         reused = [n for n, log in logs.items() if f"[{stage}] reusing" in log]
-        assert len(computed) == 1 and sorted(computed + reused) == [0, 1, 2], (stage, computed, reused)
+        assert len(computed) == 1, (stage, computed, reused)
+        assert sorted(computed + reused) == ([0, 1, 2] if stage != "score" else sorted(computed + reused)), stage
     gen = artifact_dirs(out, "generate")[0]
     assert manifest(gen)["metrics"]["samples"] == 24 * 2
     # The two waiting jobs used the finished artifact: their select started after judge finished.
@@ -169,14 +170,12 @@ def test_sweep_of_three_jobs_generates_and_judges_once(slurm_cluster, tiny_model
     # selection → format → train → eval fan out: one artifact per strategy.
     selects = artifact_dirs(out, "select")
     assert len(selects) == 3
-    caps = sorted(yaml.safe_load((s / "config.yaml").read_text())["selection"]["max_per_problem"] for s in selects)
-    assert caps == [1, 2, 3]
+    names = sorted(yaml.safe_load((s / "config.yaml").read_text())["selection"]["name"] for s in selects)
+    assert names == ["llh_highest_mean", "llh_lowest_mean", "llh_random"]
     for s in selects:
-        cap = yaml.safe_load((s / "config.yaml").read_text())["selection"]["max_per_problem"]
-        per_problem: dict[str, int] = {}
-        for r in records(s):
-            per_problem[r["problem_id"]] = per_problem.get(r["problem_id"], 0) + 1
-        assert per_problem and max(per_problem.values()) <= cap
+        recs_ = records(s)
+        per_problem = [r["problem_id"] for r in recs_]
+        assert recs_ and len(per_problem) == len(set(per_problem))      # one response per problem
     for stage in ("format", "train", "eval"):
         dirs = artifact_dirs(out, stage)
         assert len(dirs) == 3 and all((d / "_SUCCESS").exists() for d in dirs), stage
@@ -187,7 +186,7 @@ def test_sweep_of_three_jobs_generates_and_judges_once(slurm_cluster, tiny_model
     for r in runs:
         by_stage[r.job_type] = by_stage.get(r.job_type, 0) + 1
         assert r.group == f"demo-{array}" and r.exit_code == 0, (r.job_type, r.group, r.exit_code)
-    assert by_stage == {"generate": 1, "judge": 1, "select": 3, "format": 3, "train": 3, "eval": 3,
+    assert by_stage == {"generate": 1, "judge": 1, "score": 1, "select": 3, "format": 3, "train": 3, "eval": 3,
                         "report": 3}, by_stage
     sel_runs = [r for r in runs if r.job_type == "select"]
     assert sorted(r.config["_launch"]["slurm_array_task_id"] for r in sel_runs) == [0, 1, 2]
