@@ -13,6 +13,7 @@ from reasonkit.engines.config import SamplerConfig
 from reasonkit.evaluation.config import EvalConfig
 from reasonkit.formats.config import FormatConfig
 from reasonkit.judging.config import JudgeConfig
+from reasonkit.launch.config import LocalConfig
 from reasonkit.models.config import ModelConfig
 from reasonkit.selection.config import SelectionConfig
 from reasonkit.selection.scoring import ScoreConfig
@@ -56,7 +57,7 @@ class RootConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     debug: DebugConfig = field(default_factory=DebugConfig)
-    local: dict[str, Any] = field(default_factory=dict)
+    local: LocalConfig = field(default_factory=LocalConfig)
 
 
 def register() -> None:

@@ -16,7 +16,7 @@ from reasonkit.data import load as data
 from reasonkit.engines import GenRequest, build_engine, sample_seed
 from reasonkit.models import load as models
 from reasonkit.pipeline.artifacts import ShardWriter
-from reasonkit.pipeline.stage import Stage, StageContext, register
+from reasonkit.pipeline.stage import Stage, StageContext, StagePending, register
 from reasonkit.records import sample_id
 
 # Sampler fields that change how work is split or batched, not what is produced.
@@ -113,5 +113,5 @@ class GenerateStage(Stage):
                 "seconds_generating": round(dt, 2), "samples_per_s": round(written / dt, 2) if dt else None}
 
 
-class ShardPending(RuntimeError):
+class ShardPending(StagePending):
     """This process finished its shard; other shards are not done yet (not an error)."""

@@ -169,9 +169,9 @@ class ArtifactStore:
         return Artifact(self.root / stage / f"{name}-{digest}")
 
     @contextmanager
-    def lock(self, art: Artifact, poll_log: float = 30.0) -> Iterator[None]:
+    def lock(self, art: Artifact, poll_log: float = 30.0, part: str | None = None) -> Iterator[None]:
         art.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(art.path) + ".lock")
+        lock = FileLock(str(art.path) + (f".{part}" if part else "") + ".lock")
         t0 = time.time()
         while True:
             try:

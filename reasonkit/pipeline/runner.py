@@ -18,7 +18,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from reasonkit.pipeline.artifacts import Artifact, ArtifactStore, MissingArtifact
-from reasonkit.pipeline.stage import STAGES, Stage, StageContext
+from reasonkit.pipeline.stage import STAGES, Stage, StageContext, StagePending
 
 log = logging.getLogger("reasonkit")
 
@@ -80,7 +80,10 @@ def execute(cfg: DictConfig, step: Step, store: ArtifactStore, tracker_factory=N
     if art.complete:
         log.info("[%s] reusing %s (already complete, no work done)", step.stage.name, art.path)
         return art, False
-    with store.lock(art):
+    # One task of a shard array works on its own shard, concurrently with the other shards.
+    part = (f"shard-{cfg.sampler.shard}" if step.stage.name == "generate" and cfg.sampler.shard is not None
+            and cfg.sampler.shards > 1 else None)
+    with store.lock(art, part=part):
         if art.complete:  # another process finished it while we waited
             log.info("[%s] reusing %s (computed by another process)", step.stage.name, art.path)
             return art, False
@@ -103,9 +106,17 @@ def execute(cfg: DictConfig, step: Step, store: ArtifactStore, tracker_factory=N
                 tracker.log({f"{step.stage.name}/{k}": v for k, v in metrics.items()
                              if isinstance(v, (int, float))})
                 manifest["tracking"] = getattr(tracker, "run_id", None)
-            store.finish(art, manifest, OmegaConf.to_yaml(OmegaConf.create(step.keys)))
+            if part is None:
+                store.finish(art, manifest, OmegaConf.to_yaml(OmegaConf.create(step.keys)))
+            else:
+                with store.lock(art):  # the artifact completes once, by whichever shard is last
+                    if not art.complete:
+                        store.finish(art, manifest, OmegaConf.to_yaml(OmegaConf.create(step.keys)))
             ok = True
             log.info("[%s] done in %.1fs -> %s", step.stage.name, time.time() - t0, art.path)
+        except StagePending:
+            store.abandon(art, step.stage.resumable)
+            raise
         except BaseException:
             store.abandon(art, step.stage.resumable)
             log.error("[%s] failed:\n%s", step.stage.name, traceback.format_exc())
