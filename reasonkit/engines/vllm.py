@@ -19,6 +19,11 @@ from reasonkit.engines.common import (apply_think, cfg_get, check_engine_owned, 
 
 log = logging.getLogger(__name__)
 
+# In-process engines share vLLM's (process-global) distributed state; tear it down only when the
+# last one closes, or the others lose their model-parallel groups.
+_LIVE_ENGINES = 0
+_PARKED: list[Any] = []
+
 
 class VLLMEngine:
     """Offline vLLM. Prompts arrive rendered (chat template already applied) and are tokenized
@@ -46,6 +51,8 @@ class VLLMEngine:
         self.engine_kwargs = kwargs
         log.info("vllm.LLM(%s)", ", ".join(f"{k}={v!r}" for k, v in kwargs.items()))
         self.llm = LLM(**kwargs)
+        global _LIVE_ENGINES
+        _LIVE_ENGINES += 1
         self.tokenizer = self.llm.get_tokenizer()
 
     def _params(self, sampling: dict[str, Any], seed: int | None, **over: Any):
@@ -104,20 +111,25 @@ class VLLMEngine:
         return res
 
     def close(self) -> None:
-        """Free the engine so another can start in the same process (tests, in-process sweeps)."""
+        """Free the engine so another can start in the same process (tests, in-process sweeps).
+
+        vLLM's engine-core shutdown (also run when an LLM is garbage-collected) tears down the
+        process-global distributed state that every other live in-process engine still uses. So
+        while others are alive a closed engine is parked, and all parked engines are shut down
+        when the last one closes."""
+        global _LIVE_ENGINES
         llm = getattr(self, "llm", None)
         if llm is None:
             return
         self.llm = None
-        try:
-            llm.llm_engine.engine_core.shutdown()
-        except Exception as e:  # noqa: BLE001 - best effort, the process may be exiting
-            log.debug("vllm engine core shutdown: %s", e)
+        _LIVE_ENGINES -= 1
+        _PARKED.append(llm)
         del llm
-        try:
-            from vllm.distributed.parallel_state import cleanup_dist_env_and_memory
-
-            cleanup_dist_env_and_memory()
-        except Exception as e:  # noqa: BLE001
-            log.debug("vllm cleanup: %s", e)
+        if _LIVE_ENGINES > 0:
+            return
+        while _PARKED:
+            try:
+                _PARKED.pop().llm_engine.engine_core.shutdown()
+            except Exception as e:  # noqa: BLE001 - best effort, the process may be exiting
+                log.debug("vllm engine core shutdown: %s", e)
         gc.collect()
