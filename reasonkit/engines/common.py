@@ -85,16 +85,16 @@ def on_cpu() -> bool:
         return True
 
 
-# vLLM's CPU backend: a small KV cache (GiB), no thread pinning (cores are shared), and the engine
-# core in-process (no extra process to spawn or leak). Only defaults: the environment wins.
+# vLLM's CPU backend: a small KV cache (GiB), no thread pinning (cores are shared), and no extra
+# worker process (offline: the engine core runs in-process; `vllm serve`: the worker runs inside
+# the engine-core process, one import of vLLM fewer, ~30 s less start-up here). Only defaults: the
+# environment wins.
 CPU_ENV_DEFAULTS = {
     "VLLM_CPU_KVCACHE_SPACE": "1",
     "VLLM_CPU_OMP_THREADS_BIND": "nobind",
+    "VLLM_ENABLE_V1_MULTIPROCESSING": "0",
 }
 
 
-def cpu_env(in_process: bool) -> dict[str, str]:
-    env = dict(CPU_ENV_DEFAULTS)
-    if in_process:
-        env["VLLM_ENABLE_V1_MULTIPROCESSING"] = "0"
-    return env
+def cpu_env() -> dict[str, str]:
+    return dict(CPU_ENV_DEFAULTS)

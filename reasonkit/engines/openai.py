@@ -333,8 +333,12 @@ class OpenAIEngine:
     def close(self) -> None:
         try:
             if self._clients and not self._loop.is_closed():
-                self._loop.run_until_complete(asyncio.gather(*(c.close() for c in self._clients),
-                                                             return_exceptions=True))
+                clients = self._clients
+
+                async def _close() -> None:
+                    await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+                self._loop.run_until_complete(_close())
         finally:
             self._clients = []
             if not self._loop.is_closed():

@@ -148,7 +148,7 @@ class VLLMServer:
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
         if on_cpu():
-            for k, v in cpu_env(in_process=False).items():
+            for k, v in cpu_env().items():
                 env.setdefault(k, v)
         if self.gpus is not None:
             env["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, self.gpus))

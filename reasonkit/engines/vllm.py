@@ -34,7 +34,7 @@ class VLLMEngine:
     def __init__(self, model_path: str, sampler_cfg: Any):
         cpu = on_cpu()
         if cpu:  # must be in the environment before vllm reads its envs module
-            for k, v in cpu_env(in_process=True).items():
+            for k, v in cpu_env().items():
                 os.environ.setdefault(k, v)
         from vllm import LLM, SamplingParams
 
