@@ -197,7 +197,7 @@ class ArtifactStore:
     def finish(art: Artifact, manifest: dict[str, Any], config_yaml: str) -> None:
         (art.path / CONFIG).write_text(config_yaml)
         manifest = {**manifest, "host": socket.gethostname(), "finished_at": time.time()}
-        tmp = art.path / (MANIFEST + ".tmp")
+        tmp = art.path / (MANIFEST + f".tmp{os.getpid()}")  # shards may finish at the same moment
         tmp.write_text(json.dumps(manifest, indent=2, default=str))
         os.replace(tmp, art.path / MANIFEST)
         (art.path / SUCCESS).write_text("")

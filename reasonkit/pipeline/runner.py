@@ -12,6 +12,7 @@ import logging
 import subprocess
 import time
 import traceback
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,7 +81,10 @@ def execute(cfg: DictConfig, step: Step, store: ArtifactStore, tracker_factory=N
     if art.complete:
         log.info("[%s] reusing %s (already complete, no work done)", step.stage.name, art.path)
         return art, False
-    with store.lock(art):
+    # A stage whose shards run as separate processes locks its own parts (generate: sharding.py);
+    # holding the artifact lock here would run the shards one after another.
+    concurrent = getattr(step.stage, "concurrent", lambda cfg: False)(cfg)
+    with (nullcontext() if concurrent else store.lock(art)):
         if art.complete:  # another process finished it while we waited
             log.info("[%s] reusing %s (computed by another process)", step.stage.name, art.path)
             return art, False

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SERVER_ARGS, sampler
+from engine_helpers import SERVER_ARGS, sampler
 from reasonkit.engines.base import GenRequest, sample_seed
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from reasonkit.engines.base import GenRequest, sample_seed
-from conftest import ENGINE_KW, sampler
+from engine_helpers import ENGINE_KW, sampler
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 
