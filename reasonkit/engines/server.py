@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from reasonkit.engines.common import cpu_env, on_cpu
+from reasonkit.engines.common import CPU_ENGINE_DEFAULTS, cpu_env, on_cpu
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +117,8 @@ class VLLMServer:
         self.host = host
         self.port = port or free_port(host)
         self.gpus = list(gpus) if gpus is not None else None
+        if isinstance(args, Mapping) and command is None and on_cpu():
+            args = {**CPU_ENGINE_DEFAULTS, **args}  # see common.py: seeded sampling on CPU
         self.args = cli_args(args)
         self.extra_env = dict(env or {})
         self.python = python or sys.executable

@@ -14,8 +14,8 @@ import os
 from typing import Any, Sequence
 
 from reasonkit.engines.base import Completion, GenRequest
-from reasonkit.engines.common import (apply_think, cfg_get, check_engine_owned, cpu_env, on_cpu, plain,
-                                      think_mode)
+from reasonkit.engines.common import (CPU_ENGINE_DEFAULTS, apply_think, cfg_get, check_engine_owned, cpu_env,
+                                      on_cpu, plain, think_mode)
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ class VLLMEngine:
         kwargs.setdefault("seed", int(cfg_get(sampler_cfg, "seed", 0) or 0))
         if cpu:
             kwargs.setdefault("enforce_eager", True)  # no torch.compile warm-up on CPU
+            for k, v in CPU_ENGINE_DEFAULTS.items():  # see common.py: seeded sampling on CPU
+                kwargs.setdefault(k, v)
         self.engine_kwargs = kwargs
         log.info("vllm.LLM(%s)", ", ".join(f"{k}={v!r}" for k, v in kwargs.items()))
         self.llm = LLM(**kwargs)

@@ -15,7 +15,8 @@ MODELS = Path(os.environ.get("REASONKIT_TEST_MODELS", REPO / "outputs" / "models
 TINY = MODELS / "engines-tiny-llama"
 
 # Small and eager: what every engine in these tests gets (dtype float32 so hf and vLLM agree).
-ENGINE_KW = {"dtype": "float32", "max_model_len": 256, "enforce_eager": True}
+# A step budget of one max-length prompt: big request sets are scheduled over many steps.
+ENGINE_KW = {"dtype": "float32", "max_model_len": 256, "enforce_eager": True, "max_num_batched_tokens": 256}
 SERVER_ARGS = {**ENGINE_KW, "max_num_seqs": 64}
 
 

