@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 from tqdm import tqdm
 
 from reasonkit.data import load as data
-from reasonkit.engines import GenRequest, build_engine, sample_seed
+from reasonkit.engines import GenRequest, build_engine, sample_seed, sharding
 from reasonkit.models import load as models
 from reasonkit.pipeline.artifacts import ShardWriter
 from reasonkit.pipeline.stage import Stage, StageContext, StagePending, register
@@ -73,44 +73,68 @@ class GenerateStage(Stage):
     def label(self, cfg):
         return f"{cfg.teacher.name}-{cfg.dataset.name}"
 
+    def concurrent(self, cfg) -> bool:
+        """Sharded runs compute without the artifact-wide lock: each part has its own (sharding.py),
+        so shard processes run side by side."""
+        return int(cfg.sampler.shards) > 1
+
     def run(self, ctx: StageContext) -> dict[str, Any]:
         cfg = ctx.cfg
         s = cfg.sampler
-        shards = range(s.shards) if s.shard is None else [s.shard]
+        problems = list(data.problems(cfg.dataset, cfg.dataset.train_split))
+        layout = sharding.Layout.for_problems(len(problems)).record(ctx.out.path)
+        t0 = time.time()
+        if s.shard is None and s.shards > 1:  # all shards as local processes, one per GPU group
+            sharding.run_local_shards(cfg, ctx.out.path, s.shards)
+        else:
+            parts = layout.parts_of(s.shards, s.shard)
+            info, written, resumed = self._compute(ctx, problems, layout, parts)
+            dt = time.time() - t0
+            sharding.write_shard_info(ctx.out.path, s.shard, {
+                "shards": s.shards, "parts": parts, "engine": info, "generated_now": written,
+                "resumed_from_disk": resumed, "seconds_generating": round(dt, 2),
+                "samples_per_s": round(written / dt, 2) if dt and written else None})
+        missing = layout.missing(ctx.out.path)
+        if missing:  # this process did its share; the artifact completes with the last shard
+            raise ShardPending(f"generate: shard {s.shard}/{s.shards} done; parts {missing} "
+                               f"(shards {sorted({p % s.shards for p in missing})}) still pending")
+        gathered = sharding.gather_shard_info(ctx.out.path)
+        ctx.metrics["engine"] = gathered
+        shard_infos = gathered["shards"].values()
+        total = sum(1 for sh in ctx.out.shards() for _ in open(sh))
+        return {"samples": total, "parts": layout.parts, "shards": s.shards,
+                "generated_now": sum(i.get("generated_now", 0) for i in shard_infos),
+                "resumed_from_disk": min((i.get("resumed_from_disk", 0) for i in shard_infos), default=0),
+                "seconds_generating": round(time.time() - t0, 2)}
+
+    def _compute(self, ctx: StageContext, problems: list[dict], layout, parts: list[int]):
+        cfg = ctx.cfg
+        s = cfg.sampler
         path = models.resolve(cfg.teacher, cfg.paths.models)
         tok = models.tokenizer(path, cfg.teacher.revision, cfg.teacher.chat_template)
         info: dict[str, Any] = {}
         engine = None
-        t0, written, resumed = time.time(), 0, 0
+        written, resumed = 0, 0
         try:
-            for shard in shards:
-                writer = ShardWriter(ctx.out.path / f"part-{shard:05d}.jsonl")
+            for part in sharding.claimed_parts(ctx.out.path, parts):
+                writer = ShardWriter(layout.part_path(ctx.out.path, part))
                 resumed += len(writer.done_ids)
                 if writer.finished:
                     continue
                 engine = engine or build_engine(s, path, info)
-                probs = [p for i, p in enumerate(data.problems(cfg.dataset, cfg.dataset.train_split))
-                         if i % s.shards == shard]
+                lo, hi = layout.bounds(part)
                 for batch in generate_samples(
-                        engine, tok, probs, n=s.n, seed=s.seed, sampling=dict(s.sampling),
+                        engine, tok, problems[lo:hi], n=s.n, seed=s.seed, sampling=dict(s.sampling),
                         model_name=cfg.teacher.name, system=cfg.teacher.system_prompt,
                         batch_problems=max(1, s.batch_size // s.n), done=writer.done_ids, chat=s.chat,
                         instruction=lambda q: data.with_instruction(cfg.dataset, q),
-                        progress=f"generate shard {shard}/{s.shards}"):
+                        progress=f"generate part {part + 1}/{layout.parts}"):
                     written += writer.write_batch(batch)
                 writer.close()
         finally:
             if engine is not None:
                 engine.close()
-        if s.shard is not None and s.shards > 1:
-            missing = [i for i in range(s.shards) if not (ctx.out.path / f"part-{i:05d}.jsonl").exists()]
-            if missing:  # this process did its shard; the artifact completes with the last one
-                raise ShardPending(f"generate: shard {s.shard} done; shards {missing} still pending")
-        dt = time.time() - t0
-        total = sum(1 for sh in ctx.out.shards() for _ in open(sh))
-        ctx.metrics["engine"] = info
-        return {"samples": total, "generated_now": written, "resumed_from_disk": resumed,
-                "seconds_generating": round(dt, 2), "samples_per_s": round(written / dt, 2) if dt else None}
+        return info, written, resumed
 
 
 class ShardPending(StagePending):

@@ -169,9 +169,9 @@ class ArtifactStore:
         return Artifact(self.root / stage / f"{name}-{digest}")
 
     @contextmanager
-    def lock(self, art: Artifact, poll_log: float = 30.0, part: str | None = None) -> Iterator[None]:
+    def lock(self, art: Artifact, poll_log: float = 30.0) -> Iterator[None]:
         art.path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(art.path) + (f".{part}" if part else "") + ".lock")
+        lock = FileLock(str(art.path) + ".lock")
         t0 = time.time()
         while True:
             try:
@@ -197,7 +197,7 @@ class ArtifactStore:
     def finish(art: Artifact, manifest: dict[str, Any], config_yaml: str) -> None:
         (art.path / CONFIG).write_text(config_yaml)
         manifest = {**manifest, "host": socket.gethostname(), "finished_at": time.time()}
-        tmp = art.path / (MANIFEST + ".tmp")
+        tmp = art.path / (MANIFEST + f".tmp{os.getpid()}")  # shards may finish at the same moment
         tmp.write_text(json.dumps(manifest, indent=2, default=str))
         os.replace(tmp, art.path / MANIFEST)
         (art.path / SUCCESS).write_text("")

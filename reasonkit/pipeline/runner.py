@@ -12,6 +12,7 @@ import logging
 import subprocess
 import time
 import traceback
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,10 +81,10 @@ def execute(cfg: DictConfig, step: Step, store: ArtifactStore, tracker_factory=N
     if art.complete:
         log.info("[%s] reusing %s (already complete, no work done)", step.stage.name, art.path)
         return art, False
-    # One task of a shard array works on its own shard, concurrently with the other shards.
-    part = (f"shard-{cfg.sampler.shard}" if step.stage.name == "generate" and cfg.sampler.shard is not None
-            and cfg.sampler.shards > 1 else None)
-    with store.lock(art, part=part):
+    # A stage whose shards run as separate processes locks its own parts (generate: sharding.py);
+    # holding the artifact lock here would run the shards one after another.
+    concurrent = getattr(step.stage, "concurrent", lambda cfg: False)(cfg)
+    with (nullcontext() if concurrent else store.lock(art)):
         if art.complete:  # another process finished it while we waited
             log.info("[%s] reusing %s (computed by another process)", step.stage.name, art.path)
             return art, False
@@ -106,7 +107,7 @@ def execute(cfg: DictConfig, step: Step, store: ArtifactStore, tracker_factory=N
                 tracker.log({f"{step.stage.name}/{k}": v for k, v in metrics.items()
                              if isinstance(v, (int, float))})
                 manifest["tracking"] = getattr(tracker, "run_id", None)
-            if part is None:
+            if not concurrent:
                 store.finish(art, manifest, OmegaConf.to_yaml(OmegaConf.create(step.keys)))
             else:
                 with store.lock(art):  # the artifact completes once, by whichever shard is last

@@ -113,8 +113,8 @@ def test_generate_resumes_after_kill_9(rk):
     before = [json.loads(x) for x in partial.read_text().splitlines() if x.endswith("}")]
     assert not (partial.parent / "_SUCCESS").exists()
     p = rk(*over)
-    final = partial.parent / "part-00000.jsonl"
-    recs = [json.loads(x) for x in final.read_text().splitlines()]
+    # 160 problems are cut into parts (reasonkit/engines/sharding.py); part 0 was being written
+    recs = [json.loads(x) for f in sorted(partial.parent.glob("part-*.jsonl")) for x in f.read_text().splitlines()]
     ids = [r["id"] for r in recs]
     assert len(ids) == len(set(ids)) == 160 * 4
     assert set(ids) == {f"toy-train-{i:05d}_{k}" for i in range(160) for k in range(4)}
