@@ -76,6 +76,8 @@ def _check(value: Any, hint: Any) -> bool:
 
 def _describe(hint: Any) -> str:
     args = getattr(hint, "__args__", ())
+    if getattr(hint, "__origin__", None) is dict:
+        return "object"
     if args:
         return " or ".join(_describe(a) for a in args if a is not type(None)) + (
             " or null" if type(None) in args else "")
@@ -106,8 +108,8 @@ def validate(obj: Any, cls: type, where: str) -> dict[str, Any]:
     return obj
 
 
-def read_jsonl(path: str | Path, cls: type | None = None) -> Iterator[dict[str, Any]]:
-    """Stream a JSONL file, validating each line against ``cls`` when given."""
+def read_jsonl_numbered(path: str | Path, cls: type | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Stream (line number, object) from a JSONL file, validating against ``cls`` when given."""
     path = Path(path)
     with path.open(encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, 1):
@@ -117,18 +119,24 @@ def read_jsonl(path: str | Path, cls: type | None = None) -> Iterator[dict[str, 
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
                 raise RecordError(f"{path}:{lineno}: malformed JSON ({e.msg} at column {e.colno})") from None
-            yield validate(obj, cls, f"{path}:{lineno}") if cls else obj
+            yield lineno, (validate(obj, cls, f"{path}:{lineno}") if cls else obj)
+
+
+def read_jsonl(path: str | Path, cls: type | None = None) -> Iterator[dict[str, Any]]:
+    for _, obj in read_jsonl_numbered(path, cls):
+        yield obj
 
 
 def validate_file(path: str | Path, cls: type, id_field: str = "id") -> int:
     """Read a whole input file once, before work starts: schema and duplicate ids."""
     seen: set[str] = set()
     n = 0
-    for n, rec in enumerate(read_jsonl(path, cls), 1):
+    for lineno, rec in read_jsonl_numbered(path, cls):
         rid = rec.get(id_field)
         if rid in seen:
-            raise RecordError(f"{path}:{n}: field '{id_field}': duplicate id {rid!r}")
+            raise RecordError(f"{path}:{lineno}: field '{id_field}': duplicate id {rid!r}")
         seen.add(rid)
+        n += 1
     return n
 
 

@@ -34,6 +34,10 @@ class Stage:
     inputs: ClassVar[tuple[str, ...]] = ()
     resumable: ClassVar[bool] = False  # keep partial output after a crash and continue from it
 
+    def needs(self, cfg: DictConfig) -> tuple[str, ...]:
+        """Upstream stages this run needs (some stages' inputs depend on config)."""
+        return self.inputs
+
     def keys(self, cfg: DictConfig) -> dict[str, Any]:
         """The resolved config subtree that determines this stage's output."""
         raise NotImplementedError

@@ -1,0 +1,3 @@
+from reasonkit.cli import main
+
+main()

@@ -1,0 +1,117 @@
+"""``stage=generate``: n samples per problem from the teacher, appended in fsync'd batches.
+
+Resumable per record: after a kill, the shard's ``.partial`` file is repaired and only the
+sample ids not yet on disk are generated (their seeds come from their ids, so the resumed run
+produces the same records an uninterrupted run would have).
+"""
+from __future__ import annotations
+
+import time
+from itertools import islice
+from typing import Any, Iterable, Iterator
+
+from tqdm import tqdm
+
+from reasonkit.data import load as data
+from reasonkit.engines import GenRequest, build_engine, sample_seed
+from reasonkit.models import load as models
+from reasonkit.pipeline.artifacts import ShardWriter
+from reasonkit.pipeline.stage import Stage, StageContext, register
+from reasonkit.records import sample_id
+
+# Sampler fields that change how work is split or batched, not what is produced.
+NOT_HASHED = ("shard", "shards", "batch_size", "fallback", "server")
+
+
+def batched(it: Iterable, n: int) -> Iterator[list]:
+    it = iter(it)
+    while chunk := list(islice(it, n)):
+        yield chunk
+
+
+def generate_samples(engine, tok, problems: Iterable[dict], *, n: int, seed: int, sampling: dict[str, Any],
+                     model_name: str, system: str | None, batch_problems: int, done: set[str] = frozenset(),
+                     chat: bool = True, instruction=lambda p: p, progress: str | None = None) -> Iterator[list[dict]]:
+    """Yield batches of sample records for ``problems``, skipping ids in ``done``."""
+    problems = list(problems) if progress else problems
+    bar = tqdm(total=len(problems), desc=progress, unit="problem", disable=progress is None)
+    for chunk in batched(problems, batch_problems):
+        reqs, owners = [], []
+        for p in chunk:
+            ks = [k for k in range(n) if sample_id(p["id"], k) not in done]
+            if not ks:
+                continue
+            text = instruction(p["prompt"])
+            rendered = models.render(tok, text, system) if chat else text
+            ids = [sample_id(p["id"], k) for k in ks]
+            reqs.append(GenRequest(prompt=rendered, ids=ids, seeds=[sample_seed(seed, i) for i in ids]))
+            owners.append((p, ks, text))
+        results = engine.generate(reqs, sampling) if reqs else []
+        batch = []
+        for (p, ks, text), req, comps in zip(owners, reqs, results):
+            for k, sid, s, c in zip(ks, req.ids, req.seeds, comps):
+                batch.append({"id": sid, "problem_id": p["id"], "k": k, "prompt": text, "answer": p.get("answer"),
+                              "response": c.text, "model": model_name, "sampling": dict(sampling), "seed": s,
+                              "finish_reason": c.finish_reason, "n_prompt_tokens": c.n_prompt_tokens,
+                              "n_completion_tokens": c.n_completion_tokens, "meta": dict(p.get("meta") or {})})
+        bar.update(len(chunk))
+        yield batch
+    bar.close()
+
+
+@register
+class GenerateStage(Stage):
+    name = "generate"
+    version = 1
+    resumable = True
+
+    def keys(self, cfg):
+        sampler = {k: v for k, v in cfg.sampler.items() if k not in NOT_HASHED}
+        return {"model": cfg.teacher, "weights": models.fingerprint(cfg.teacher), "dataset": cfg.dataset, "split": cfg.dataset.train_split,
+                "data": data.check(cfg.dataset, cfg.dataset.train_split), "sampler": sampler}
+
+    def label(self, cfg):
+        return f"{cfg.teacher.name}-{cfg.dataset.name}"
+
+    def run(self, ctx: StageContext) -> dict[str, Any]:
+        cfg = ctx.cfg
+        s = cfg.sampler
+        shards = range(s.shards) if s.shard is None else [s.shard]
+        path = models.resolve(cfg.teacher, cfg.paths.models)
+        tok = models.tokenizer(path, cfg.teacher.revision, cfg.teacher.chat_template)
+        info: dict[str, Any] = {}
+        engine = None
+        t0, written, resumed = time.time(), 0, 0
+        try:
+            for shard in shards:
+                writer = ShardWriter(ctx.out.path / f"part-{shard:05d}.jsonl")
+                resumed += len(writer.done_ids)
+                if writer.finished:
+                    continue
+                engine = engine or build_engine(s, path, info)
+                probs = [p for i, p in enumerate(data.problems(cfg.dataset, cfg.dataset.train_split))
+                         if i % s.shards == shard]
+                for batch in generate_samples(
+                        engine, tok, probs, n=s.n, seed=s.seed, sampling=dict(s.sampling),
+                        model_name=cfg.teacher.name, system=cfg.teacher.system_prompt,
+                        batch_problems=max(1, s.batch_size // s.n), done=writer.done_ids, chat=s.chat,
+                        instruction=lambda q: data.with_instruction(cfg.dataset, q),
+                        progress=f"generate shard {shard}/{s.shards}"):
+                    written += writer.write_batch(batch)
+                writer.close()
+        finally:
+            if engine is not None:
+                engine.close()
+        if s.shard is not None and s.shards > 1:
+            missing = [i for i in range(s.shards) if not (ctx.out.path / f"part-{i:05d}.jsonl").exists()]
+            if missing:  # this process did its shard; the artifact completes with the last one
+                raise ShardPending(f"generate: shard {s.shard} done; shards {missing} still pending")
+        dt = time.time() - t0
+        total = sum(1 for sh in ctx.out.shards() for _ in open(sh))
+        ctx.metrics["engine"] = info
+        return {"samples": total, "generated_now": written, "resumed_from_disk": resumed,
+                "seconds_generating": round(dt, 2), "samples_per_s": round(written / dt, 2) if dt else None}
+
+
+class ShardPending(RuntimeError):
+    """This process finished its shard; other shards are not done yet (not an error)."""

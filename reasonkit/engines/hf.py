@@ -1,0 +1,112 @@
+"""transformers backend: the embedded default and the fallback when vLLM cannot start.
+
+Sampling is done by a logits processor that adds Gumbel noise drawn from one generator per
+sample (seeded from the sample id) and lets greedy decoding take the argmax: that is an exact
+draw from the temperature/top-p distribution, and a sample's randomness no longer depends on
+which other samples share its batch.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Sequence
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
+
+from reasonkit.engines.base import Completion, GenRequest
+
+log = logging.getLogger(__name__)
+
+# SamplingParams fields this backend honours; anything else is refused rather than ignored.
+SUPPORTED = {"temperature", "top_p", "top_k", "max_tokens", "stop", "n", "seed", "skip_special_tokens"}
+
+
+class _SeededSampler(LogitsProcessor):
+    def __init__(self, seeds: list[int], temperature: float, top_p: float, top_k: int):
+        self.gens = [torch.Generator().manual_seed(s) for s in seeds]
+        self.t, self.top_p, self.top_k = temperature, top_p, top_k
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.t <= 0:
+            return scores
+        scores = scores.float() / self.t
+        if self.top_k and self.top_k > 0:
+            kth = torch.topk(scores, min(self.top_k, scores.shape[-1]), dim=-1).values[..., -1:]
+            scores = scores.masked_fill(scores < kth, float("-inf"))
+        if self.top_p < 1.0:
+            srt, idx = torch.sort(scores, descending=True, dim=-1)
+            cum = torch.softmax(srt, dim=-1).cumsum(-1)
+            drop = cum - torch.softmax(srt, dim=-1) > self.top_p
+            scores = scores.masked_fill(drop.scatter(-1, idx, drop), float("-inf"))
+        u = torch.stack([torch.rand(scores.shape[-1], generator=g) for g in self.gens])
+        gumbel = -torch.log(-torch.log(u.clamp_min(1e-20)))
+        return scores + gumbel.to(scores.device)
+
+
+class HFEngine:
+    name = "hf"
+
+    def __init__(self, model_path: str, engine_kwargs: dict[str, Any] | None = None,
+                 batch_size: int = 64):
+        kw = dict(engine_kwargs or {})
+        self.device = kw.pop("device", "cuda" if torch.cuda.is_available() else "cpu")
+        self.batch_size = int(kw.pop("batch_size", batch_size))
+        self.tok = AutoTokenizer.from_pretrained(model_path, revision=kw.get("revision"))
+        self.tok.padding_side = "left"
+        if kw.get("dtype") is None:
+            kw["dtype"] = "auto"
+        self.model = AutoModelForCausalLM.from_pretrained(model_path, **kw).to(self.device).eval()
+
+    def _check(self, sampling: dict[str, Any]) -> None:
+        unknown = set(sampling) - SUPPORTED
+        if unknown:
+            raise ValueError(f"sampler.sampling: the hf backend does not support {sorted(unknown)}; "
+                             f"supported: {sorted(SUPPORTED)}")
+
+    @torch.inference_mode()
+    def generate(self, requests: Sequence[GenRequest], sampling: dict[str, Any]) -> list[list[Completion]]:
+        self._check(sampling)
+        flat = [(ri, req.prompt, seed) for ri, req in enumerate(requests) for seed in req.seeds]
+        out: list[list[Completion]] = [[] for _ in requests]
+        stop = sampling.get("stop") or []
+        stop = [stop] if isinstance(stop, str) else list(stop)
+        for i in range(0, len(flat), self.batch_size):
+            chunk = flat[i: i + self.batch_size]
+            enc = self.tok([p for _, p, _ in chunk], return_tensors="pt", padding=True,
+                           add_special_tokens=False).to(self.device)
+            proc = _SeededSampler([s for _, _, s in chunk], float(sampling.get("temperature", 1.0)),
+                                  float(sampling.get("top_p", 1.0)), int(sampling.get("top_k", 0) or 0))
+            gen = self.model.generate(**enc, do_sample=False, max_new_tokens=int(sampling.get("max_tokens", 64)),
+                                      logits_processor=LogitsProcessorList([proc]),
+                                      pad_token_id=self.tok.pad_token_id, eos_token_id=self.tok.eos_token_id,
+                                      num_beams=1, temperature=None, top_p=None, top_k=None)
+            new = gen[:, enc["input_ids"].shape[1]:]
+            n_prompt = enc["attention_mask"].sum(-1).tolist()
+            for row, (ri, _, _) in enumerate(chunk):
+                ids = new[row].tolist()
+                finish = "length"
+                if self.tok.eos_token_id in ids:
+                    ids = ids[: ids.index(self.tok.eos_token_id) + 1]
+                    finish = "stop"
+                text = self.tok.decode(ids, skip_special_tokens=sampling.get("skip_special_tokens", True))
+                for s in stop:
+                    if s in text:
+                        text, finish = text[: text.index(s)], "stop"
+                out[ri].append(Completion(text=text, finish_reason=finish, n_prompt_tokens=int(n_prompt[row]),
+                                          n_completion_tokens=len(ids)))
+        return out
+
+    @torch.inference_mode()
+    def loglikelihood(self, pairs: Sequence[tuple[str, str]]) -> list[list[float]]:
+        res = []
+        for ctx, cont in pairs:
+            c = self.tok(ctx, add_special_tokens=False)["input_ids"]
+            x = self.tok(cont, add_special_tokens=False)["input_ids"]
+            ids = torch.tensor([c + x], device=self.device)
+            logits = self.model(ids).logits[0, len(c) - 1: -1].float()
+            lp = torch.log_softmax(logits, -1).gather(-1, ids[0, len(c):, None])[:, 0]
+            res.append(lp.tolist())
+        return res
+
+    def close(self) -> None:
+        del self.model

@@ -1,0 +1,33 @@
+"""``stage=format``: selected samples (or preference pairs) → training rows in the configured format."""
+from __future__ import annotations
+
+from typing import Any
+
+from reasonkit.formats.config import FORMATS
+from reasonkit.formats.writers import write
+from reasonkit.pipeline.stage import Stage, StageContext, register
+
+
+@register
+class FormatStage(Stage):
+    name = "format"
+    inputs = ("select",)
+
+    def keys(self, cfg):
+        return {"format": cfg.format}
+
+    def label(self, cfg):
+        return cfg.format.name
+
+    def validate(self, cfg) -> None:
+        if cfg.format.name not in FORMATS:
+            raise ValueError(f"format.name: expected one of {list(FORMATS)}, got {cfg.format.name!r}")
+        if cfg.format.name == "trl_dpo" and cfg.selection.strategy != "pairs":
+            raise ValueError("format=trl_dpo needs preference pairs: set selection.strategy=pairs "
+                             "(e.g. selection=pairs_short_long)")
+
+    def run(self, ctx: StageContext) -> dict[str, Any]:
+        stats = write(ctx.cfg.format, ctx.inputs["select"].records(), ctx.out.path)
+        if stats["rows"] == 0:
+            raise ValueError("format: selection kept no samples; nothing to train on")
+        return stats

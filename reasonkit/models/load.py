@@ -1,0 +1,54 @@
+"""Resolve a model config to something every engine can load, and render prompts with the
+model's own chat template (the same one SFT uses, so scores and training see identical text)."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from reasonkit.models.config import ModelConfig
+
+
+def resolve(cfg: ModelConfig, models_dir: str) -> str:
+    """A local folder path or hub id. Builtins are built on first use (and cached)."""
+    sources = [s for s in (cfg.builtin, cfg.path, cfg.hf_id) if s]
+    if len(sources) != 1:
+        raise ValueError(f"model '{cfg.name}': set exactly one of builtin, path, hf_id (got {len(sources)})")
+    if cfg.builtin:
+        from reasonkit.models import tiny
+
+        return str(tiny.ensure(cfg.builtin, models_dir))
+    if cfg.path:
+        if not Path(cfg.path).exists():
+            raise FileNotFoundError(f"model '{cfg.name}': path {cfg.path} does not exist")
+        return str(Path(cfg.path).absolute())
+    return cfg.hf_id  # type: ignore[return-value]
+
+
+def fingerprint(cfg: ModelConfig) -> str | None:
+    """What identifies the weights beyond the config: a builtin's recipe digest, or a local
+    folder's config/weights file sizes and mtimes (a retrained folder gets new artifacts)."""
+    if cfg.builtin:
+        from reasonkit.models import tiny
+
+        return tiny.RECIPES[cfg.builtin].digest() if cfg.builtin in tiny.RECIPES else None
+    if cfg.path and Path(cfg.path).is_dir():
+        files = sorted(Path(cfg.path).glob("*.safetensors")) + sorted(Path(cfg.path).glob("*.json"))
+        return str([(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files])
+    return None
+
+
+@lru_cache(maxsize=8)
+def tokenizer(path: str, revision: str | None = None, chat_template: str | None = None):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(path, revision=revision)
+    if chat_template:
+        p = Path(chat_template)
+        tok.chat_template = p.read_text() if p.exists() else chat_template
+    return tok
+
+
+def render(tok: Any, prompt: str, system: str | None = None) -> str:
+    msgs = ([{"role": "system", "content": system}] if system else []) + [{"role": "user", "content": prompt}]
+    return tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=False)

@@ -1,0 +1,150 @@
+"""Plans and runs stages: hash every needed artifact, reuse finished ones, compute the rest once.
+
+The whole plan (hashes of every stage up to the target) is computed and every stage's
+``validate`` is called before the first stage does any work, so bad input or a missing upstream
+fails fast, and a second identical command does no work at all.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import subprocess
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from reasonkit.pipeline.artifacts import Artifact, ArtifactStore, MissingArtifact
+from reasonkit.pipeline.stage import STAGES, Stage, StageContext
+
+log = logging.getLogger("reasonkit")
+
+
+def _canonical(obj: Any) -> Any:
+    if isinstance(obj, DictConfig) or OmegaConf.is_config(obj):
+        return OmegaConf.to_container(obj, resolve=True)
+    return obj
+
+
+def digest(stage: Stage, keys: Any, input_hashes: list[str]) -> str:
+    payload = json.dumps({"stage": stage.name, "version": stage.version, "keys": _canonical(keys),
+                          "inputs": input_hashes}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+@dataclass
+class Step:
+    stage: Stage
+    artifact: Artifact
+    inputs: dict[str, Artifact]
+    keys: Any
+
+
+def plan(cfg: DictConfig, store: ArtifactStore, targets: list[str]) -> list[Step]:
+    """Topologically ordered steps needed for ``targets`` (dependencies first, each once)."""
+    steps: dict[str, Step] = {}
+
+    def visit(name: str, chain: tuple[str, ...] = ()) -> Step:
+        if name in steps:
+            return steps[name]
+        if name not in STAGES:
+            raise KeyError(f"stage={name!r}: unknown stage; expected one of {sorted(STAGES)} or 'pipeline'")
+        if name in chain:
+            raise ValueError(f"stage dependency cycle: {' -> '.join(chain + (name,))}")
+        stage = STAGES[name]
+        ins = {dep: visit(dep, chain + (name,)).artifact for dep in stage.needs(cfg)}
+        keys = _canonical(stage.keys(cfg))
+        art = store.artifact(name, stage.label(cfg), digest(stage, keys, [a.hash for a in ins.values()]))
+        steps[name] = Step(stage, art, ins, keys)
+        return steps[name]
+
+    for t in targets:
+        visit(t)
+    return list(steps.values())
+
+
+def _git_sha() -> str | None:
+    try:
+        return subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+                              check=True).stdout.strip() or None
+    except Exception:  # noqa: BLE001 - provenance only, never fatal
+        return None
+
+
+def execute(cfg: DictConfig, step: Step, store: ArtifactStore, tracker_factory=None) -> tuple[Artifact, bool]:
+    """Compute one step's artifact unless it exists. Returns (artifact, computed?)."""
+    art = step.artifact
+    if art.complete:
+        log.info("[%s] reusing %s (already complete, no work done)", step.stage.name, art.path)
+        return art, False
+    with store.lock(art):
+        if art.complete:  # another process finished it while we waited
+            log.info("[%s] reusing %s (computed by another process)", step.stage.name, art.path)
+            return art, False
+        for dep in step.inputs.values():
+            dep.require()
+        store.begin(art, step.stage.resumable)
+        tracker = tracker_factory() if tracker_factory else None
+        if tracker:
+            tracker.start(step.stage.name, _canonical(step.keys), cfg.experiment_name, art.path.name)
+        ctx = StageContext(cfg=cfg, store=store, out=art, inputs=step.inputs, log=log, tracker=tracker)
+        t0 = time.time()
+        ok = False
+        try:
+            log.info("[%s] computing %s", step.stage.name, art.path)
+            metrics = step.stage.run(ctx) or {}
+            manifest = {"stage": step.stage.name, "stage_version": step.stage.version, "hash": art.hash,
+                        "inputs": {k: str(v.path) for k, v in step.inputs.items()}, "metrics": metrics,
+                        "seconds": round(time.time() - t0, 3), "git_sha": _git_sha(), **ctx.metrics}
+            if tracker:
+                tracker.log({f"{step.stage.name}/{k}": v for k, v in metrics.items()
+                             if isinstance(v, (int, float))})
+                manifest["tracking"] = getattr(tracker, "run_id", None)
+            store.finish(art, manifest, OmegaConf.to_yaml(OmegaConf.create(step.keys)))
+            ok = True
+            log.info("[%s] done in %.1fs -> %s", step.stage.name, time.time() - t0, art.path)
+        except BaseException:
+            store.abandon(art, step.stage.resumable)
+            log.error("[%s] failed:\n%s", step.stage.name, traceback.format_exc())
+            raise
+        finally:
+            if tracker:
+                tracker.finish(ok)
+    return art, True
+
+
+def run(cfg: DictConfig, tracker_factory=None) -> dict[str, Artifact]:
+    """Run ``cfg.stage`` ("pipeline" = every stage of ``cfg.pipeline``, with dependencies).
+
+    A single named stage runs alone: its inputs must already exist, and their expected paths are
+    named when they do not.
+    """
+    store = ArtifactStore(cfg.paths.artifacts)
+    if cfg.stage == "pipeline":
+        steps = plan(cfg, store, list(cfg.pipeline))
+    else:
+        steps = [s for s in plan(cfg, store, [cfg.stage]) if s.stage.name == cfg.stage]
+        for dep in steps[0].inputs.values():
+            if not dep.complete:
+                raise MissingArtifact(
+                    f"stage={cfg.stage} needs the '{dep.stage}' artifact {dep.path}, which is missing or "
+                    f"incomplete; run `reasonkit stage={dep.stage}` (same overrides) or stage=pipeline")
+    for s in steps:  # fail on bad input before any stage does work
+        if not s.artifact.complete:
+            s.stage.validate(cfg)
+    done: dict[str, Artifact] = {}
+    last_computed.clear()
+    for s in steps:
+        done[s.stage.name], computed = execute(cfg, s, store, tracker_factory)
+        if computed:
+            last_computed.add(done[s.stage.name])
+    if not last_computed:
+        log.info("all %d stage(s) reused from %s: nothing to compute", len(steps), store.root)
+    return done
+
+
+# Artifacts computed (not reused) by the latest ``run`` in this process.
+last_computed: set[Artifact] = set()

@@ -1,0 +1,18 @@
+"""Schema of the ``trainer`` group. ``args`` passes straight through to ``trl.SFTConfig`` (or
+``trl.DPOConfig``): reasonkit re-declares none of TRL's settings."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class TrainerConfig:
+    name: str = "???"
+    kind: str = "sft"
+    # python: one process; accelerate: `accelerate launch` with the config file below (GPU, DeepSpeed);
+    # torchrun: num_processes gloo/nccl ranks without accelerate (the CPU multi-process path).
+    launcher: str = "python"
+    num_processes: int = 1
+    accelerate_config: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,88 @@
+"""``stage=train``: freeze the resolved trainer config, then run the trainer in a subprocess
+(``python -m`` for one process, ``accelerate launch`` for several), exactly as a cluster job
+would. Resumable: a rerun continues from the last checkpoint in the artifact."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from omegaconf import OmegaConf
+
+from reasonkit.models import load as models
+from reasonkit.pipeline.stage import Stage, StageContext, register
+
+LAUNCHERS = Path(__file__).resolve().parents[2] / "launchers"
+
+
+def command(cfg, frozen: Path) -> list[str]:
+    t = cfg.trainer
+    if t.launcher == "python":
+        return [sys.executable, "-m", "reasonkit.training.entry", str(frozen)]
+    if t.launcher == "accelerate":
+        cmd = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", str(t.num_processes)]
+        if t.accelerate_config:
+            p = Path(t.accelerate_config)
+            cmd += ["--config_file", str(p if p.is_absolute() else LAUNCHERS / p)]
+        return cmd + ["-m", "reasonkit.training.entry", str(frozen)]
+    if t.launcher == "torchrun":  # accelerate's multi-CPU mode needs MPI; torchrun gives gloo ranks directly
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+                str(t.num_processes), "-m", "reasonkit.training.entry", str(frozen)]
+    raise ValueError(f"trainer.launcher: expected python, accelerate or torchrun, got {t.launcher!r}")
+
+
+@register
+class TrainStage(Stage):
+    name = "train"
+    inputs = ("format",)
+    resumable = True
+
+    def keys(self, cfg):
+        return {"student": cfg.student, "weights": models.fingerprint(cfg.student), "trainer": cfg.trainer}
+
+    def label(self, cfg):
+        return f"{cfg.student.name}-{cfg.trainer.name}"
+
+    def validate(self, cfg) -> None:
+        from trl import DPOConfig, SFTConfig  # bad trainer.args fail here, before any stage runs
+
+        cls = {"sft": SFTConfig, "dpo": DPOConfig}.get(cfg.trainer.kind)
+        if cls is None:
+            raise ValueError(f"trainer.kind: expected sft or dpo, got {cfg.trainer.kind!r}")
+        cls(output_dir="/tmp/reasonkit-validate", **OmegaConf.to_container(cfg.trainer.args, resolve=True))
+
+    def run(self, ctx: StageContext) -> dict[str, Any]:
+        cfg = ctx.cfg
+        out = ctx.out.path
+        spec = {"kind": cfg.trainer.kind, "model_path": models.resolve(cfg.student, cfg.paths.models),
+                "dtype": cfg.student.dtype, "output_dir": str(out),
+                "data_files": [str(p) for p in ctx.inputs["format"].shards()],
+                "args": OmegaConf.to_container(cfg.trainer.args, resolve=True)}
+        frozen = out / "train_config.yaml"
+        frozen.write_text(yaml.safe_dump(spec, sort_keys=False))
+        cmd = command(cfg, frozen)
+        ctx.log.info("[train] %s", " ".join(cmd))
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        with open(out / "train.log", "a") as logf:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                                    cwd=LAUNCHERS.parent)  # launcher configs use repo-relative paths
+            for line in proc.stdout:  # type: ignore[union-attr]
+                logf.write(line)
+                sys.stderr.write(line)
+            rc = proc.wait()
+        if rc != 0:
+            raise RuntimeError(f"training failed (exit {rc}); see {out / 'train.log'}")
+        history = json.loads((out / "train_log.json").read_text())
+        losses = [h["loss"] for h in history if "loss" in h]
+        if ctx.tracker:
+            for h in history:
+                if "loss" in h:
+                    ctx.tracker.log({"train/loss": h["loss"], "train/lr": h.get("learning_rate")}, step=h.get("step"))
+        final = next((h for h in reversed(history) if "train_runtime" in h), {})
+        return {"first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
+                "steps": final.get("step") or (history[-1].get("step") if history else None),
+                "train_runtime_s": final.get("train_runtime"), "model": str(out / "model")}
