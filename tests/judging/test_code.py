@@ -2,6 +2,7 @@
 
 Real sandbox, real processes: each test starts bwrap (scripts/install_sandbox.sh installs it).
 """
+import json
 import os
 import socket
 import sys
@@ -247,3 +248,43 @@ def test_backend_none_still_limits_time_and_cleans_up(tmp_path):
         daemon = "import os, time\nif os.fork() == 0:\n    os.setsid()\n    time.sleep(60)\nprint(3)\n"
         sb.run(daemon, ADD)
         assert sandbox_procs() == []
+
+
+UNPRIVILEGED_SCRIPT = """
+import json, os, sys
+sys.path.insert(0, {repo!r})
+from reasonkit.judging.config import SandboxConfig
+from reasonkit.judging.sandbox import Sandbox, parse_tests
+sb = Sandbox(SandboxConfig(python=sys.executable, test_timeout_s=1.5, memory_mb=256, max_processes=8))
+tests = parse_tests({{"inputs": ["1 2\\n", "10 -3\\n"], "outputs": ["3\\n", "7\\n"]}})
+good = sb.run({good!r}, tests)
+forged = sb.run({forge!r}, tests)
+print(json.dumps({{"uid": os.getuid(), "good": good.passed, "forged": forged.passed, "detail": forged.detail}}))
+"""
+
+
+def test_unprivileged_host_cannot_forge_results(bwrap):
+    """Started by a normal user, the runner shares the solution's uid (no uid switch): only its
+    PR_SET_DUMPABLE=0 keeps a solution from writing a passing line into the runner's pipe via
+    /proc and then overrunning its time limit. Run that case for real as an unprivileged uid."""
+    import shutil
+    import subprocess
+
+    forge = ("import os, json\na, b = map(int, input().split())\n"
+             "i = int(next(f for f in os.listdir('.') if f.startswith('in'))[2:-4])\n"
+             "line = json.dumps({'i': i, 'status': 'ok', 'stdout': str(a + b) + '\\n', 'seconds': 0})\n"
+             "try:\n    with open(f'/proc/{os.getppid()}/fd/1', 'w') as fh:\n        fh.write(line + '\\n')\n"
+             "except OSError:\n    pass\nprint(a + b, flush=True)\nwhile True:\n    pass\n")
+    script = UNPRIVILEGED_SCRIPT.format(repo=str(Path(__file__).resolve().parents[2]), good=GOOD, forge=forge)
+    if os.geteuid() == 0:
+        python = "/usr/bin/python3"  # an interpreter outside /root, executable by any uid
+        if not (os.access(python, os.X_OK) and shutil.which("setpriv")):
+            pytest.skip("needs /usr/bin/python3 and setpriv to run as an unprivileged uid")
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python, "-"]
+    else:
+        cmd = [sys.executable, "-"]
+    out = subprocess.run(cmd, input=script, capture_output=True, text=True, timeout=120, cwd="/")
+    assert out.returncode == 0, out.stderr[-2000:]
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    assert res["uid"] != 0 and res["good"] is True
+    assert res["forged"] is False and "time limit" in res["detail"]
