@@ -247,6 +247,27 @@ def baseline_one(gold: str, resp: str, limit: float) -> str:
     return f"{ok} in {secs:.2f}s"
 
 
+def math_verify_in_thread() -> str:
+    """What plain math-verify does when called from a worker thread (e.g. inside a server)."""
+    import threading
+
+    from math_verify import parse
+
+    out: dict[str, str] = {}
+
+    def go() -> None:
+        try:
+            parse("$\\frac{1}{2}$")
+            out["r"] = "returned"
+        except Exception as e:  # noqa: BLE001 - the point is to show what it raises
+            out["r"] = f"{type(e).__name__}: {str(e)[:90]}"
+
+    t = threading.Thread(target=go)
+    t.start()
+    t.join(30)
+    return out.get("r", "no answer after 30s")
+
+
 def machine() -> dict:
     cpu = ""
     try:
@@ -341,6 +362,7 @@ def main(argv: list[str] | None = None) -> dict:
     hung = [c for c in cases if c[0] in picks][:a.baseline_pathological]
     res["pathological_baseline"] = [{"name": n, "math_verify_alone": baseline_one(g, r, a.baseline_limit)}
                                     for n, g, r in hung]
+    res["math_verify_in_thread"] = math_verify_in_thread()
 
     return _write(res, a.out)
 
@@ -391,6 +413,8 @@ def markdown(r: dict) -> str:
               f"{p['timeouts']} ended by killing the worker.", "",
               "| input | seconds | verdict |", "|---|---|---|"]
     lines += [f"| {c['name']} | {c['seconds']} | {c['verdict']} |" for c in p["cases"]]
+    if r.get("math_verify_in_thread"):
+        lines += ["", f"Plain math-verify called from a worker thread: {r['math_verify_in_thread']}"]
     if r.get("pathological_baseline"):
         lines += ["", "Plain math-verify on some of them (child process, killed at the limit):", "",
                   "| input | math-verify alone |", "|---|---|"]

@@ -100,4 +100,4 @@ def test_pathological_extraction_is_fast(name):
     extract_conclusion(text)
     extract_code(text)
     last_boxed(text)
-    assert time.perf_counter() - t0 < 2.0
+    assert time.perf_counter() - t0 < 5.0  # linear scans take well under a second; quadratic ones minutes
