@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_rk
+from rk_helpers import run_rk
 
 pytestmark = pytest.mark.slow
 

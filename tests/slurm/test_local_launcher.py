@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import MODELS, REPO
+from rk_helpers import MODELS, REPO
 
 pytestmark = pytest.mark.slow
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import MODELS, REPO
+from rk_helpers import MODELS, REPO
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
