@@ -6,10 +6,11 @@ checks only compare samples of one problem (tens of responses), so quadratic wor
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from pathlib import Path
 from typing import Iterable
+
+from reasonkit.records import read_jsonl_numbered
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _WS = re.compile(r"\s+")
@@ -48,19 +49,12 @@ def _eval_texts(path: Path, field: str) -> Iterable[tuple[int, str]]:
                 yield lineno, line
         return
     fields = [field] + [f for f in ("prompt", "problem", "question") if f != field]
-    with path.open(encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{lineno}: malformed JSON ({e.msg})") from None
-            text = next((obj[f] for f in fields if isinstance(obj.get(f), str)), None)
-            if text is None:
-                raise ValueError(f"{path}:{lineno}: field '{field}': missing (expected a string; "
-                                 f"also tried {fields[1:]})")
-            yield lineno, text
+    for lineno, obj in read_jsonl_numbered(path):
+        text = next((obj[f] for f in fields if isinstance(obj.get(f), str)), None)
+        if text is None:
+            raise ValueError(f"{path}:{lineno}: field '{field}': missing (expected a string; "
+                             f"also tried {fields[1:]})")
+        yield lineno, text
 
 
 class Decontaminator:
