@@ -114,11 +114,10 @@ class GenerateStage(Stage):
         tok = models.tokenizer(path, cfg.teacher.revision, cfg.teacher.chat_template)
         info: dict[str, Any] = {}
         engine = None
-        written, resumed = 0, 0
+        written = 0
         try:
             for part in sharding.claimed_parts(ctx.out.path, parts):
                 writer = ShardWriter(layout.part_path(ctx.out.path, part))
-                resumed += len(writer.done_ids)
                 if writer.finished:
                     continue
                 engine = engine or build_engine(s, path, info)
@@ -134,7 +133,10 @@ class GenerateStage(Stage):
         finally:
             if engine is not None:
                 engine.close()
-        return info, written, resumed
+        # Whatever of this process's parts is on disk and was not written now was there before
+        # (earlier attempts, or finished parts claimed_parts skipped): that is what it resumed from.
+        on_disk = sum(1 for p in parts for _ in open(layout.part_path(ctx.out.path, p)))
+        return info, written, on_disk - written
 
 
 class ShardPending(StagePending):

@@ -100,24 +100,34 @@ def test_generate_resumes_after_kill_9(rk):
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     deadline = time.time() + 300
-    partial = None
+
+    def on_disk() -> dict[str, dict]:
+        """Every complete record in every part file (finished or .partial) right now."""
+        recs = {}
+        for f in sorted((out / "artifacts").glob("generate/*/part-*.jsonl*")):
+            for line in f.read_text().splitlines():
+                if line.endswith("}"):
+                    r = json.loads(line)
+                    recs[r["id"]] = r
+        return recs
+
     while time.time() < deadline:
-        found = list((out / "artifacts").glob("generate/*/part-00000.jsonl.partial")) if (out / "artifacts").exists() else []
-        if found and sum(1 for _ in found[0].open()) >= 40:
-            partial = found[0]
+        if (out / "artifacts").exists() and len(on_disk()) >= 40:
             break
         time.sleep(0.2)
-    assert partial is not None, "generation never produced 40 records"
+    else:
+        raise AssertionError("generation never produced 40 records")
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    before = [json.loads(x) for x in partial.read_text().splitlines() if x.endswith("}")]
-    assert not (partial.parent / "_SUCCESS").exists()
-    p = rk(*over)
-    # 160 problems are cut into parts (reasonkit/engines/sharding.py); part 0 was being written
-    recs = [json.loads(x) for f in sorted(partial.parent.glob("part-*.jsonl")) for x in f.read_text().splitlines()]
+    before = on_disk()
+    art = next((out / "artifacts" / "generate").glob("*/"))
+    assert not (art / "_SUCCESS").exists() and 40 <= len(before) < 640
+    rk(*over)
+    recs = [json.loads(x) for f in sorted(art.glob("part-*.jsonl")) for x in f.read_text().splitlines()]
     ids = [r["id"] for r in recs]
     assert len(ids) == len(set(ids)) == 160 * 4
     assert set(ids) == {f"toy-train-{i:05d}_{k}" for i in range(160) for k in range(4)}
-    assert recs[: len(before)] == before  # what was on disk survived unchanged
-    m = manifest(partial.parent)["metrics"]
-    assert m["resumed_from_disk"] == len(before) and m["generated_now"] == 640 - len(before)
+    final = {r["id"]: r for r in recs}
+    assert all(final[i] == r for i, r in before.items())  # what was on disk survived unchanged
+    m = manifest(art)["metrics"]
+    assert m["generated_now"] == 640 - len(before)

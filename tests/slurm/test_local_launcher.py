@@ -19,7 +19,7 @@ def test_local_launcher_expands_shards_into_subprocess_jobs(tiny_models, tmp_pat
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
            "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, "-m", "reasonkit", "-m", "hydra/launcher=local", "stage=generate",
-                           "debug=tiny", "sampler.shards=2", f"paths.outputs={out}", f"paths.models={MODELS}"],
+                           "debug=tiny", "dataset.sizes.train=64", "sampler.shards=2", f"paths.outputs={out}", f"paths.models={MODELS}"],
                           cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-5000:]
     log = proc.stdout + proc.stderr
@@ -28,6 +28,6 @@ def test_local_launcher_expands_shards_into_subprocess_jobs(tiny_models, tmp_pat
     assert (gen / "_SUCCESS").exists()
     assert sorted(p.name for p in gen.glob("part-*.jsonl")) == ["part-00000.jsonl", "part-00001.jsonl"]
     ids = [json.loads(line)["id"] for p in gen.glob("part-*.jsonl") for line in open(p)]
-    assert len(ids) == len(set(ids)) == 24 * 2
+    assert len(ids) == len(set(ids)) == 64 * 2  # 64 problems = 2 parts of 32
     # Each job ran in its own process with its own submitit folder.
     assert len(list(out.glob("multirun/*/*/.submitit/*/*_result.pkl"))) == 2

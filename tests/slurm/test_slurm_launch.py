@@ -200,7 +200,8 @@ def test_sweep_of_three_strategies_generates_judges_and_scores_once(slurm_cluste
 
 def test_array_of_four_shards_runs_in_parallel_and_the_last_continues(slurm_cluster, tiny_models, tmp_path):
     out = tmp_path / "outputs"
-    proc = submit(out, "debug=tiny", "sampler.shards=4", "pipeline=[generate,judge]")
+    # 128 problems = 4 parts of 32 (reasonkit.engines.sharding.MIN_PART): one part per array task
+    proc = submit(out, "debug=tiny", "dataset.sizes.train=128", "sampler.shards=4", "pipeline=[generate,judge]")
     ids = submitted_ids(proc.stdout + proc.stderr)
     array = ids[0].split("_")[0]
     assert sorted(ids) == [f"{array}_{i}" for i in range(4)]
@@ -213,9 +214,9 @@ def test_array_of_four_shards_runs_in_parallel_and_the_last_continues(slurm_clus
     assert [s.name for s in shards] == [f"part-{i:05d}.jsonl" for i in range(4)]
     recs = records(gen[0])
     ids_ = [r["id"] for r in recs]
-    assert len(ids_) == len(set(ids_)) == 24 * 2                       # nothing lost, nothing twice
+    assert len(ids_) == len(set(ids_)) == 128 * 2                      # nothing lost, nothing twice
     per_shard = [{json.loads(line)["problem_id"] for line in open(s)} for s in shards]
-    assert all(per_shard) and sum(map(len, per_shard)) == len(set().union(*per_shard)) == 24
+    assert all(per_shard) and sum(map(len, per_shard)) == len(set().union(*per_shard)) == 128
 
     logs = job_logs(out)
     # Each task generated its own shard; the shards overlapped in time (the array is parallel).

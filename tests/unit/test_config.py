@@ -25,6 +25,9 @@ CASES = [(g, o) for g, d in GROUPS.items() for o in options(d)]
 
 
 def _compose(*overrides: str):
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()  # another test in the session may have left Hydra initialised
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
         return compose("config", overrides=list(overrides))
 
