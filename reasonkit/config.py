@@ -13,8 +13,10 @@ from reasonkit.engines.config import SamplerConfig
 from reasonkit.evaluation.config import EvalConfig
 from reasonkit.formats.config import FormatConfig
 from reasonkit.judging.config import JudgeConfig
+from reasonkit.launch.config import LocalConfig
 from reasonkit.models.config import ModelConfig
 from reasonkit.selection.config import SelectionConfig
+from reasonkit.selection.scoring import ScoreConfig
 from reasonkit.tracking.config import TrackingConfig
 from reasonkit.training.config import TrainerConfig
 
@@ -47,6 +49,7 @@ class RootConfig:
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     judge: JudgeConfig = field(default_factory=JudgeConfig)
+    score: ScoreConfig = field(default_factory=ScoreConfig)
     selection: SelectionConfig = field(default_factory=SelectionConfig)
     format: FormatConfig = field(default_factory=FormatConfig)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
@@ -54,7 +57,7 @@ class RootConfig:
     paths: PathsConfig = field(default_factory=PathsConfig)
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     debug: DebugConfig = field(default_factory=DebugConfig)
-    local: dict[str, Any] = field(default_factory=dict)
+    local: LocalConfig = field(default_factory=LocalConfig)
 
 
 def register() -> None:

@@ -29,10 +29,7 @@ def _mapped(raw: dict[str, Any], cfg: DatasetConfig, where: str, idx: int) -> di
            "meta": {k: v for k, v in raw.items() if k not in set(f.values())}}
     if isinstance(rec["answer"], (int, float)) and not isinstance(rec["answer"], bool):
         rec["answer"] = str(rec["answer"])
-    try:
-        return validate(rec, Problem, where)
-    except RecordError as e:  # name the source column, not only ours
-        raise RecordError(str(e).replace("field '", "field (after dataset.fields mapping) '")) from None
+    return validate(rec, Problem, where)
 
 
 def problems(cfg: DatasetConfig, split: str) -> Iterator[dict[str, Any]]:

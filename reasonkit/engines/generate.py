@@ -16,7 +16,7 @@ from reasonkit.data import load as data
 from reasonkit.engines import GenRequest, build_engine, sample_seed, sharding
 from reasonkit.models import load as models
 from reasonkit.pipeline.artifacts import ShardWriter
-from reasonkit.pipeline.stage import Stage, StageContext, register
+from reasonkit.pipeline.stage import Stage, StageContext, StagePending, register
 from reasonkit.records import sample_id
 
 # Sampler fields that change how work is split or batched, not what is produced.
@@ -161,5 +161,5 @@ class GenerateStage(Stage):
         return info, written, resumed
 
 
-class ShardPending(RuntimeError):
+class ShardPending(StagePending):
     """This process finished its shard; other shards are not done yet (not an error)."""

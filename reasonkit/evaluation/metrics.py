@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 from typing import Sequence
 
 
@@ -27,27 +26,21 @@ def mean_se(values: Sequence[float]) -> tuple[float, float]:
     return mu, math.sqrt(var / m)
 
 
-def maj_at_k(answers: Sequence[str | None], correct: Sequence[bool], k: int, key=lambda a: a) -> float:
-    """1 if the most common (by ``key``; e.g. an equivalence-cluster id) of the first k extracted
-    answers is a correct one. Ties go to the answer seen first; None answers never win."""
-    first = [(key(a), c) for a, c in zip(answers[:k], correct[:k]) if a is not None]
-    if not first:
-        return 0.0
-    counts = Counter(a for a, _ in first)
-    best = max(counts, key=lambda a: (counts[a], -[x for x, _ in first].index(a)))
-    return float(any(c for a, c in first if a == best))
-
-
-def summarize(groups: dict[str, list[tuple[str | None, bool]]], ks: Sequence[int]) -> dict[str, float]:
-    """groups: problem id → [(extracted, correct)] in sample order."""
+def summarize(groups: dict[str, list[tuple[str | None, bool]]], ks: Sequence[int], equal=None) -> dict[str, float]:
+    """groups: problem id → [(extracted, correct)] in sample order. maj@k votes over equivalence
+    clusters (with ``equal``, e.g. ``MathChecker.equal``, ``0.5`` and ``1/2`` are one answer)."""
+    from reasonkit.judging.vote import cluster_ids, cluster_many, maj_at_k
     out: dict[str, float] = {}
     per = [[c for _, c in g] for g in groups.values()]
     avg, se = mean_se([sum(c) / len(c) for c in per])
     n = min(len(c) for c in per)
     out.update({"problems": len(per), "n": n, f"avg@{n}": avg, f"avg@{n}_se": se})
+    clusters = cluster_many([[a for a, _ in g] for g in groups.values()], equal)
+    cluster_id_lists = [cluster_ids(cl, len(g)) for cl, g in zip(clusters, groups.values())]
     for k in ks:
         if k > n:
             continue
         out[f"pass@{k}"] = mean_se([pass_at_k(len(c), sum(c), k) for c in per])[0]
-        out[f"maj@{k}"] = mean_se([maj_at_k([a for a, _ in g], [c for _, c in g], k) for g in groups.values()])[0]
+        out[f"maj@{k}"] = mean_se([float(maj_at_k(ids, [c for _, c in g], k))
+                                   for g, ids in zip(groups.values(), cluster_id_lists)])[0]
     return out

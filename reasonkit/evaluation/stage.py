@@ -20,6 +20,7 @@ from reasonkit.pipeline.stage import Stage, StageContext, register
 @register
 class EvalStage(Stage):
     name = "eval"
+    version = 2
     inputs = ("train",)
 
     def needs(self, cfg):
@@ -48,6 +49,12 @@ class EvalStage(Stage):
         problems = list(data.problems(cfg.dataset, cfg.eval.split))
         sampler = OmegaConf.merge(cfg.sampler, {"shards": 1, "shard": None})
         results: dict[str, Any] = {}
+        checker = None
+        if cfg.judge.name in ("math", "vote", "judge_vote"):  # maj@k clusters by math equivalence
+            from reasonkit.judging import to_config
+            from reasonkit.judging.mathcheck import MathChecker
+
+            checker = MathChecker(to_config(cfg.judge))
         for row in cfg.eval.models:
             name, path, mcfg = self._model(ctx, row)
             tok = models.tokenizer(path, None, mcfg.chat_template)
@@ -68,9 +75,12 @@ class EvalStage(Stage):
             finally:
                 engine.close()
                 judge.close()
-            results[row] = {"model": name, "path": path, **summarize(groups, list(cfg.eval.ks))}
+            results[row] = {"model": name, "path": path,
+                            **summarize(groups, list(cfg.eval.ks), checker.equal if checker else None)}
             ctx.log.info("[eval] %s: %s", row, {k: round(v, 3) if isinstance(v, float) else v
                                                    for k, v in results[row].items() if k != "path"})
+        if checker:
+            checker.close()
         (ctx.out.path / "metrics.json").write_text(json.dumps(results, indent=2))
         if ctx.tracker:
             ctx.tracker.table("eval", [{"row": r, **v} for r, v in results.items()])

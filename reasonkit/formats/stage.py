@@ -1,10 +1,10 @@
-"""``stage=format``: selected samples → training rows in the configured format."""
+"""``stage=format``: selected samples (or preference pairs) → training rows in the configured format."""
 from __future__ import annotations
 
 from typing import Any
 
-from reasonkit.formats.chat import to_messages
-from reasonkit.pipeline.artifacts import write_sharded
+from reasonkit.formats.config import FORMATS
+from reasonkit.formats.writers import write
 from reasonkit.pipeline.stage import Stage, StageContext, register
 
 
@@ -19,11 +19,15 @@ class FormatStage(Stage):
     def label(self, cfg):
         return cfg.format.name
 
+    def validate(self, cfg) -> None:
+        if cfg.format.name not in FORMATS:
+            raise ValueError(f"format.name: expected one of {list(FORMATS)}, got {cfg.format.name!r}")
+        if cfg.format.name == "trl_dpo" and cfg.selection.strategy != "pairs":
+            raise ValueError("format=trl_dpo needs preference pairs: set selection.strategy=pairs "
+                             "(e.g. selection=pairs_short_long)")
+
     def run(self, ctx: StageContext) -> dict[str, Any]:
-        if ctx.cfg.format.name != "chat":
-            raise ValueError(f"format.name: unknown format {ctx.cfg.format.name!r}")
-        n = write_sharded(ctx.out.path, (to_messages(s, ctx.cfg.format.think)
-                                          for s in ctx.inputs["select"].records()))
-        if n == 0:
+        stats = write(ctx.cfg.format, ctx.inputs["select"].records(), ctx.out.path)
+        if stats["rows"] == 0:
             raise ValueError("format: selection kept no samples; nothing to train on")
-        return {"rows": n}
+        return stats

@@ -15,3 +15,90 @@ class Judge(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class JudgeInputError(ValueError):
+    """Samples that break the judge's input contract (e.g. a problem's samples not consecutive)."""
+
+
+def iter_groups(samples: Iterable[dict[str, Any]], check_consecutive: bool = True
+                ) -> Iterator[list[dict[str, Any]]]:
+    """Consecutive samples of one problem as lists. A problem id seen again after its group
+    closed means the input was not grouped, which would silently split a vote: refuse it."""
+    seen: set[str] = set()
+    group: list[dict[str, Any]] = []
+    for n, s in enumerate(samples, 1):
+        pid = s.get("problem_id")
+        if pid is None:
+            raise JudgeInputError(f"sample #{n} (id {s.get('id')!r}): field 'problem_id': missing")
+        if group and pid != group[0]["problem_id"]:
+            yield group
+            group = []
+        if not group and check_consecutive:
+            if pid in seen:
+                raise JudgeInputError(
+                    f"sample #{n} (id {s.get('id')!r}): field 'problem_id': {pid!r} appeared again "
+                    "after other problems; expected all samples of a problem to be consecutive")
+            seen.add(pid)
+        group.append(s)
+    if group:
+        yield group
+
+
+def iter_batches(samples: Iterable[dict[str, Any]], batch_size: int,
+                 check_consecutive: bool = False) -> Iterator[list[list[dict[str, Any]]]]:
+    """Whole problem groups, about ``batch_size`` samples per batch: memory stays bounded and
+    every batch is big enough to keep the worker pool busy."""
+    batch: list[list[dict[str, Any]]] = []
+    n = 0
+    for group in iter_groups(samples, check_consecutive):
+        batch.append(group)
+        n += len(group)
+        if n >= batch_size:
+            yield batch
+            batch, n = [], 0
+    if batch:
+        yield batch
+
+
+class BaseJudge:
+    """Shared plumbing: version string, stats, verdict bookkeeping, context manager."""
+
+    name = "base"
+    version = "0"
+
+    def __init__(self) -> None:
+        self.stats: dict[str, Any] = {"samples": 0, "correct": 0, "extracted": 0, "no_answer": 0}
+
+    @property
+    def tag(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def _verdict(self, s: dict[str, Any], extracted: str | None, correct: bool, **meta: Any) -> None:
+        s["extracted"] = extracted
+        s["correct"] = bool(correct)
+        s["judge"] = self.tag
+        if meta:
+            m = s.get("meta")
+            if not isinstance(m, dict):
+                m = s["meta"] = {}
+            m.update(meta)
+        st = self.stats
+        st["samples"] += 1
+        st["correct"] += bool(correct)
+        if extracted is None:
+            st["no_answer"] += 1
+        else:
+            st["extracted"] += 1
+
+    def judge(self, samples: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> "BaseJudge":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -1,11 +1,103 @@
-"""Schema of the ``judge`` group (minimal; the judging family extends it)."""
+"""Typed schema of the ``judge`` config group.
+
+One dataclass for the whole group (with small nested ones per concern) so that every
+``conf/judge/<option>.yaml`` is checked against it at composition: a typo in a judge option fails
+before any sample is read. Defaults are the ones the workflows in DESIGN.md use.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+JUDGE_NAMES = ("math", "vote", "judge_vote", "code", "choice", "critique", "llm")
+
+
+@dataclass
+class ExtractConfig:
+    """How an answer is pulled out of a response (see ``reasonkit.judging.extract``)."""
+
+    # reasoning removed before anything else is looked at
+    think_tags: list[str] = field(default_factory=lambda: ["think"])
+    harmony: bool = True  # gpt-oss channels: keep only the ``final`` channel
+    # an opened but never closed think block (truncated generation): "drop" its text or "keep" it
+    unclosed_think: str = "drop"
+    # extractors tried in order; the first that finds something wins
+    order: list[str] = field(
+        default_factory=lambda: ["answer_tag", "boxed", "gsm8k", "answer_is", "last_number"])
+    # answers longer than this are not sent to the verifier (verdict false, counted in stats)
+    max_answer_chars: int = 2000
+
+
+@dataclass
+class SandboxConfig:
+    """Limits for running untrusted programs (``judge=code``)."""
+
+    backend: str = "bwrap"  # bwrap (namespaces; scripts/install_sandbox.sh) | none (rlimits only)
+    python: str | None = None  # interpreter for solutions; default: the running one
+    test_timeout_s: float = 4.0  # wall time per test, counted from the test's fork
+    total_timeout_s: float = 60.0  # all tests of one solution, counted after the sandbox is up
+    spawn_timeout_s: float = 20.0  # sandbox start (not charged to any test)
+    memory_mb: int = 1024  # RLIMIT_AS per test process
+    # RLIMIT_NPROC per test (the sandbox runs under its own uid). Memory is capped per process, so
+    # one sandbox can hold at most memory_mb * max_processes.
+    max_processes: int = 16
+    max_file_mb: int = 32  # RLIMIT_FSIZE
+    workdir_mb: int = 128  # size of the throwaway tmpfs working dir
+    max_output_kb: int = 1024  # stdout kept per test
+    uid_base: int = 61000  # concurrent sandboxes run as uid_base + slot when started as root
+    stop_on_fail: bool = True  # kill the solution at its first failing test
+    max_tests: int | None = None  # only the first N tests (None: all)
+    ro_binds: list[str] = field(default_factory=list)  # extra host dirs visible read-only
+
+
+@dataclass
+class LLMJudgeConfig:
+    """A judge model asked through any engine; its reply must contain a JSON object."""
+
+    prompt: str = (
+        "You are grading an answer to a problem.\n\nProblem:\n{prompt}\n\n"
+        "Reference answer:\n{answer}\n\nCandidate response:\n{response}\n\n"
+        "Is the candidate's final answer equivalent to the reference answer? Reply with a JSON "
+        'object only: {{"correct": true or false, "reason": "<one sentence>"}}')
+    sampling: dict[str, Any] = field(
+        default_factory=lambda: {"temperature": 0.0, "max_tokens": 512})
+    seed: int = 0
+    batch_size: int = 64
+    strip_reasoning: bool = True  # judge only the response's final part, not its thinking
 
 
 @dataclass
 class JudgeConfig:
+    """The ``judge`` group. ``name`` selects the judge; other fields are read by the judges that
+    need them and ignored by the rest."""
+
     name: str = "math"
-    version: str = "1"
-    timeout_s: float = 5.0
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+
+    # verification (math, vote, judge_vote)
+    timeout_s: float = 5.0  # hard per-item limit: the worker is killed past it
+    workers: int = 0  # processes (0: os.cpu_count())
+    batch_size: int = 1024  # samples per batch (whole problems); two batches are in flight
+    cache_size: int = 200_000  # (gold, answer) verdicts kept
+    worker_memory_mb: int = 4096  # RLIMIT_AS per verifier worker
+    start_method: str = "forkserver"
+    fast_path: bool = True  # decide string-identical and plain-integer answers without sympy
+    float_rounding: int = 6  # passed to math_verify.verify
+    numeric_precision: int = 15
+    strict: bool = True
+    second_checker: str | None = None  # None | "normalized": an independent string/number check
+    disagreements_path: str | None = None  # JSONL log of primary vs second checker
+
+    # pseudo-labels (vote, judge_vote)
+    min_share: float = 0.9
+    min_count: int = 4
+
+    # choice
+    choices: str = "ABCD"
+
+    # critique
+    positive: list[str] = field(default_factory=lambda: ["right", "correct", "true", "yes"])
+    negative: list[str] = field(default_factory=lambda: ["wrong", "incorrect", "false", "no"])
+
+    code: SandboxConfig = field(default_factory=SandboxConfig)
+    llm: LLMJudgeConfig = field(default_factory=LLMJudgeConfig)

@@ -1,33 +1,492 @@
-"""Answer extraction (minimal; the judging family extends it). Pure and versioned."""
+"""Answer extraction: pure functions of the response text, versioned by ``EXTRACT_VERSION``.
+
+Why hand-written scanners and not one regex: the common failures are all regex failures — the
+first ``\\boxed{`` regex stops at the first ``}`` of ``\\frac{1}{2}``, answers inside ``<think>``
+win over the final one, and strict "Final Answer:" patterns miss most strong-model formats. Every
+scanner here is linear in the input (no nested quantifiers), so a 1 MB response of braces cannot
+stall the parent process. Bump ``EXTRACT_VERSION`` whenever a change can alter an output: it is
+part of each judge's version and so of every judge artifact's hash.
+"""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
 
-VERSION = "1"
-_THINK = re.compile(r"<think>.*?</think>", re.S)
+EXTRACT_VERSION = "1"
+
+EXTRACTORS = ("answer_tag", "boxed", "gsm8k", "answer_is", "last_number")
 
 
-def strip_reasoning(text: str) -> str:
-    text = _THINK.sub("", text)
-    return text.split("</think>")[-1]
+@dataclass(frozen=True)
+class Extraction:
+    answer: str | None
+    method: str  # which extractor found it ("none" when nothing did)
+
+
+# --------------------------------------------------------------------------- reasoning
+
+
+def strip_think(text: str, tags: Sequence[str] = ("think",), unclosed: str = "drop") -> str:
+    """Remove ``<tag>…</tag>`` blocks.
+
+    A closing tag with no opening one means the template put ``<tag>`` in the prompt (R1, Qwen3):
+    everything before it is reasoning. An opening tag never closed means generation stopped while
+    thinking: ``unclosed="drop"`` discards the rest (no final answer exists), ``"keep"`` keeps it.
+    """
+    for tag in tags:
+        text = _strip_one_tag(text, tag, unclosed)
+    return text
+
+
+def _strip_one_tag(text: str, tag: str, unclosed: str) -> str:
+    low = text.lower()
+    open_t, close_t = f"<{tag.lower()}>", f"</{tag.lower()}>"
+    if open_t not in low and close_t not in low:
+        return text
+    out: list[str] = []
+    pos = 0
+    first_open = low.find(open_t)
+    first_close = low.find(close_t)
+    if first_close != -1 and (first_open == -1 or first_close < first_open):
+        pos = first_close + len(close_t)  # orphan close: prompt opened the block
+    while True:
+        o = low.find(open_t, pos)
+        if o == -1:
+            out.append(text[pos:])
+            break
+        out.append(text[pos:o])
+        c = low.find(close_t, o + len(open_t))
+        if c == -1:
+            if unclosed == "keep":
+                out.append(text[o + len(open_t):])
+            break
+        pos = c + len(close_t)
+    return "".join(out)
+
+
+_HARMONY_END = ("<|end|>", "<|return|>", "<|call|>", "<|start|>")
+
+
+def strip_harmony(text: str) -> str:
+    """Keep the ``final`` channel of a gpt-oss (harmony) response.
+
+    Handles the token form (``<|channel|>final<|message|>…``) and the form left when special
+    tokens were skipped at decode time (``analysis…assistantfinal…``). A response with channels
+    but no final one has no answer and yields "".
+    """
+    if "<|channel|>" in text:
+        best = None
+        pos = 0
+        nxt = {t: text.find(t) for t in _HARMONY_END}  # advanced monotonically: linear overall
+        while True:
+            c = text.find("<|channel|>", pos)
+            if c == -1:
+                break
+            m = text.find("<|message|>", c)
+            if m == -1:
+                break
+            header = text[c + len("<|channel|>"):m].split()  # "final", "commentary to=fn" …
+            channel = header[0] if header else ""
+            body_start = m + len("<|message|>")
+            for t, e in nxt.items():
+                if e != -1 and e < body_start:
+                    nxt[t] = text.find(t, body_start)
+            ends = [e for e in nxt.values() if e != -1]
+            body_end = min(ends) if ends else len(text)
+            if channel == "final":
+                best = text[body_start:body_end]
+            pos = body_end
+        return best if best is not None else ""
+    stripped = text.lstrip()
+    if stripped.startswith("analysis") and "assistantfinal" in stripped:
+        return stripped[stripped.rfind("assistantfinal") + len("assistantfinal"):]
+    return text
+
+
+def strip_reasoning(text: str, think_tags: Sequence[str] = ("think",), harmony: bool = True,
+                    unclosed: str = "drop") -> str:
+    """The part of a response that may hold the final answer."""
+    if harmony:
+        text = strip_harmony(text)
+    return strip_think(text, think_tags, unclosed)
+
+
+# --------------------------------------------------------------------------- boxed
+
+
+def _match_braces(text: str) -> dict[int, int]:
+    """Map each grouping ``{`` to its ``}`` in one pass. ``\\{``/``\\}`` are literal braces in
+    LaTeX (set delimiters) and do not group; ``\\\\`` is a line break, so the brace after it does."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            pairs[stack.pop()] = i
+        i += 1
+    return pairs
+
+
+_BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 
 
 def last_boxed(text: str) -> str | None:
-    """Content of the last \\boxed{…}/\\fbox{…}, nested braces balanced."""
-    start = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
-    if start < 0:
+    """Content of the last complete ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces kept), or of
+    ``\\boxed 5`` (argument without braces)."""
+    starts = [m.end() for m in _BOX_RE.finditer(text)]
+    if not starts:
         return None
-    i = text.index("{", start) + 1
-    depth = 1
-    for j in range(i, len(text)):
-        if text[j] == "{":
-            depth += 1
-        elif text[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return text[i:j].strip()
+    pairs = None
+    for s in reversed(starts):
+        j = s
+        while j < len(text) and text[j] in " \t":
+            j += 1
+        if j < len(text) and text[j] == "{":
+            if pairs is None:
+                pairs = _match_braces(text)
+            end = pairs.get(j)
+            if end is not None:
+                return text[j + 1:end]
+            continue  # truncated box: try an earlier one
+        if j > s:  # "\boxed 5": the argument runs to whitespace or '$'
+            k = j
+            while k < len(text) and text[k] not in " \t\n$":
+                k += 1
+            if k > j:
+                return text[j:k]
     return None
 
 
-def extract(text: str) -> str | None:
-    return last_boxed(strip_reasoning(text))
+# --------------------------------------------------------------------------- other formats
+
+
+def _last_tag(text: str, tag: str) -> str | None:
+    low = text.lower()
+    c = low.rfind(f"</{tag}>")
+    if c == -1:
+        return None
+    o = low.rfind(f"<{tag}>", 0, c)
+    if o == -1:
+        return None
+    return text[o + len(tag) + 2:c]
+
+
+def answer_tag(text: str) -> str | None:
+    """Content of the last ``<answer>…</answer>``; a box inside it wins over the rest."""
+    inner = _last_tag(text, "answer")
+    if inner is None:
+        return None
+    boxed = last_boxed(inner)
+    return boxed if boxed is not None else inner
+
+
+def gsm8k(text: str) -> str | None:
+    """The GSM8K reference format: ``#### 42`` (the rest of that line)."""
+    i = text.rfind("####")
+    if i == -1:
+        return None
+    line = text[i + 4:].split("\n", 1)[0].strip()
+    return line or None
+
+
+_ANSWER_CUE_RE = re.compile(r"(?:final\s+answer|answer)(?![A-Za-z])", re.IGNORECASE)
+
+
+def _skip(text: str, i: int, chars: str) -> int:
+    while i < len(text) and text[i] in chars:
+        i += 1
+    return i
+
+
+def _after_cue(text: str, i: int, words: Sequence[str] = ("is",)) -> int | None:
+    """Index after the connective that follows a cue word ("answer is", "Answer:", "**Answer:**"),
+    or None when the cue is not followed by one. Scanned by hand: regexes with several optional
+    whitespace runs in a row backtrack polynomially on long blank runs."""
+    j = _skip(text, i, " \t*")
+    hit = False
+    if j < len(text) and text[j] in ":=\uff1a":
+        return _skip(text, j + 1, " \t*")
+    for w in words:
+        if text[j:j + len(w)].lower() == w and not text[j + len(w):j + len(w) + 1].isalpha():
+            j = _skip(text, j + len(w), " \t*")
+            hit = True
+            break
+    if not hit:
+        return None
+    if j < len(text) and text[j] in ":=\uff1a":
+        j = _skip(text, j + 1, " \t*")
+    return j
+
+
+_MATH_SPAN_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]", re.DOTALL)
+_NUMBER_HEAD_RE = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?%?|-?[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?%?")
+
+
+def answer_is(text: str) -> str | None:
+    """After the last "answer is" / "Answer:" / "final answer is": a math span, a number, or the
+    rest of the sentence (what strict "Final Answer:" regexes miss)."""
+    start = None
+    for m in _ANSWER_CUE_RE.finditer(text):
+        j = _after_cue(text, m.end())
+        if j is not None:
+            start = j
+    if start is None:
+        return None
+    rest = text[start:]
+    rest = rest.lstrip(" \t*:")
+    if rest.startswith("\n"):
+        rest = rest.lstrip()
+    if not rest:
+        return None
+    line = rest.split("\n", 1)[0]
+    span = _MATH_SPAN_RE.match(line)
+    if span:
+        return next(g for g in span.groups() if g is not None).strip()
+    boxed = last_boxed(line)
+    if boxed is not None:
+        return boxed
+    num = _NUMBER_HEAD_RE.match(line)
+    if num and (num.end() == len(line) or not line[num.end()].isalnum()):
+        return num.group(0)
+    # up to the end of the sentence: a period followed by a space or the end (not a decimal point)
+    m = re.search(r"\.(?:\s|$)", line)
+    sentence = line[:m.start()] if m else line
+    sentence = sentence.strip().strip("*").strip()
+    return sentence or None
+
+
+_LAST_NUMBER_RE = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|-?[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?")
+
+
+def last_number(text: str) -> str | None:
+    """The last number in the text (fallback for free-form answers; disable via ``order``)."""
+    last = None
+    for last in _LAST_NUMBER_RE.finditer(text):
+        pass
+    return last.group(0) if last else None
+
+
+_THOUSANDS_RE = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?")
+
+
+def clean_answer(ans: str) -> str:
+    """Cosmetics around an extracted answer that no checker should see: surrounding whitespace
+    and ``$``, a trailing period, a currency sign, ``**`` emphasis, thousands separators."""
+    s = ans.strip()
+    for _ in range(3):
+        before = s
+        s = s.strip().strip("*").strip()
+        if len(s) >= 2 and s[0] == "$" and s[-1] == "$":
+            s = s.strip("$").strip()
+        if s.startswith("\\(") and s.endswith("\\)") or s.startswith("\\[") and s.endswith("\\]"):
+            s = s[2:-2].strip()
+        if s.endswith(".") and not s.endswith(".."):
+            s = s[:-1].rstrip()
+        if s.startswith("\\$"):
+            s = s[2:].lstrip()
+        elif s.startswith("$") and s.count("$") == 1:
+            s = s[1:].lstrip()
+        if s == before:
+            break
+    if _THOUSANDS_RE.fullmatch(s):
+        s = s.replace(",", "")
+    return s
+
+
+_FUNCS = {"answer_tag": answer_tag, "boxed": last_boxed, "gsm8k": gsm8k,
+          "answer_is": answer_is, "last_number": last_number}
+
+
+def extract_answer(text: str | None, order: Iterable[str] = EXTRACTORS,
+                   think_tags: Sequence[str] = ("think",), harmony: bool = True,
+                   unclosed: str = "drop") -> Extraction:
+    """Strip reasoning, then try each extractor in ``order``; the first hit wins."""
+    if not text:
+        return Extraction(None, "none")
+    body = strip_reasoning(text, think_tags, harmony, unclosed)
+    for name in order:
+        fn = _FUNCS.get(name)
+        if fn is None:
+            raise ValueError(f"unknown extractor {name!r}; expected one of {', '.join(EXTRACTORS)}")
+        found = fn(body)
+        if found is not None:
+            found = clean_answer(found)
+            if found:
+                return Extraction(found, name)
+    return Extraction(None, "none")
+
+
+def extract_gold(answer: str | None) -> str | None:
+    """A dataset's reference answer: a boxed or ``####`` solution reduces to its answer, a bare
+    answer is kept as it is."""
+    if answer is None:
+        return None
+    for fn in (last_boxed, gsm8k):
+        found = fn(answer)
+        if found is not None:
+            return clean_answer(found) or None
+    return clean_answer(answer) or None
+
+
+# --------------------------------------------------------------------------- multiple choice
+
+_CHOICE_CUE_RE = re.compile(r"(?:answer|option|choice)(?![A-Za-z])", re.IGNORECASE)
+
+
+def _cued_letter(text: str, i: int, letters: str) -> str | None:
+    """The letter right after "answer is" / "Answer:" (optionally "option", brackets, bold)."""
+    j = _after_cue(text, i)
+    if j is None:
+        return None
+    for w in ("option", "choice"):
+        if text[j:j + len(w)].lower() == w:
+            j = _skip(text, j + len(w), " \t*")
+    j = _skip(text, j, "([ \t*")
+    if j < len(text) and text[j].upper() in letters and not text[j + 1:j + 2].isalpha():
+        if text[j].isupper() or (j > 0 and text[j - 1] in "(["):
+            return text[j].upper()
+    return None
+
+
+_PAREN_LETTER_RE = re.compile(r"\(([A-Z])\)")
+_BOLD_LETTER_RE = re.compile(r"\*\*\s*\(?([A-Z])\)?[.:]?\s*\*\*")
+_TEXT_WRAP_RE = re.compile(r"^\\(?:text|textbf|mathrm|mathbf)\{(.*)\}$", re.DOTALL)
+
+
+def _as_letter(s: str, letters: str) -> str | None:
+    s = s.strip().strip("$*").strip()
+    m = _TEXT_WRAP_RE.match(s)
+    if m:
+        s = m.group(1).strip()
+    s = s.strip("()[]. :").strip()
+    if len(s) == 1 and s.upper() in letters:
+        return s.upper()
+    # "B) 42" / "(B) 42" / "B. 42"
+    m = re.match(r"^\(?([A-Za-z])[\).:]\s", s + " ")
+    if m and m.group(1).upper() in letters:
+        return m.group(1).upper()
+    return None
+
+
+def extract_choice(text: str | None, letters: str = "ABCD", think_tags: Sequence[str] = ("think",),
+                   harmony: bool = True, unclosed: str = "drop") -> Extraction:
+    """A multiple-choice letter: boxed, ``<answer>``, "the answer is (B)", then ``(B)``/``**B**``
+    as the last resort. A bare capital letter in prose is never taken ("A" is an article)."""
+    if not text:
+        return Extraction(None, "none")
+    body = strip_reasoning(text, think_tags, harmony, unclosed)
+    letters = letters.upper()
+    for name, fn in (("answer_tag", answer_tag), ("boxed", last_boxed)):
+        found = fn(body)
+        if found is not None:
+            letter = _as_letter(found, letters)
+            if letter:
+                return Extraction(letter, name)
+    cued = None
+    for m in _CHOICE_CUE_RE.finditer(body):
+        letter = _cued_letter(body, m.end(), letters)
+        if letter:
+            cued = letter
+    if cued is not None:
+        return Extraction(cued, "answer_is")
+    for name, rx in (("bold", _BOLD_LETTER_RE), ("paren", _PAREN_LETTER_RE)):
+        hit = None
+        for m in rx.finditer(body):
+            if m.group(1) in letters:
+                hit = m
+        if hit is not None:
+            return Extraction(hit.group(1), name)
+    stripped = body.strip()
+    letter = _as_letter(stripped, letters) if len(stripped) <= 4 else None
+    if letter:
+        return Extraction(letter, "bare")
+    return Extraction(None, "none")
+
+
+# --------------------------------------------------------------------------- critique
+
+_CONCLUSION_CUE_RE = re.compile(r"conclusion(?![A-Za-z])", re.IGNORECASE)
+_WORD_RE = re.compile(r"[A-Za-z]+")
+
+
+def extract_conclusion(text: str | None, positive: Sequence[str] = ("right", "correct"),
+                       negative: Sequence[str] = ("wrong", "incorrect"),
+                       think_tags: Sequence[str] = ("think",), harmony: bool = True,
+                       unclosed: str = "drop") -> Extraction:
+    """A critique's verdict from its last "Conclusion: right/wrong" (or a boxed word), mapped to
+    "right" / "wrong"."""
+    if not text:
+        return Extraction(None, "none")
+    body = strip_reasoning(text, think_tags, harmony, unclosed)
+    pos = {p.lower() for p in positive}
+    neg = {n.lower() for n in negative}
+    word = None
+    for m in _CONCLUSION_CUE_RE.finditer(body):
+        j = _after_cue(body, m.end(), words=())
+        if j is None:
+            continue
+        j = _skip(body, j, " \t*$\\")
+        if body[j:j + 5] == "text{":
+            j += 5
+        w = _WORD_RE.match(body, j)
+        if w:
+            word = w.group(0)
+    candidates = []
+    if word is not None:
+        candidates.append(("conclusion", word))
+    boxed = last_boxed(body)
+    if boxed is not None:
+        candidates.append(("boxed", boxed))
+    for method, word in candidates:
+        w = word.strip().strip("$*.{}").lower()
+        w = re.sub(r"^\\text\{|\}$", "", w).strip()
+        if w in pos:
+            return Extraction("right", method)
+        if w in neg:
+            return Extraction("wrong", method)
+    return Extraction(None, "none")
+
+
+def normalize_label(label: str | bool | None, positive: Sequence[str] = ("right", "correct", "true", "yes"),
+                    negative: Sequence[str] = ("wrong", "incorrect", "false", "no")) -> str | None:
+    """A critique target in any common spelling → "right" / "wrong"."""
+    if label is None:
+        return None
+    if isinstance(label, bool):
+        return "right" if label else "wrong"
+    w = str(label).strip().lower()
+    if w in {p.lower() for p in positive}:
+        return "right"
+    if w in {n.lower() for n in negative}:
+        return "wrong"
+    return None
+
+
+# --------------------------------------------------------------------------- code
+
+_FENCE_RE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+
+
+def extract_code(text: str | None, languages: Sequence[str] = ("python", "python3", "py", ""),
+                 think_tags: Sequence[str] = ("think",), harmony: bool = True,
+                 unclosed: str = "drop") -> Extraction:
+    """The last fenced code block in one of ``languages`` ("" = no language given)."""
+    if not text:
+        return Extraction(None, "none")
+    body = strip_reasoning(text, think_tags, harmony, unclosed)
+    langs = {lang.lower() for lang in languages}
+    last = None
+    for m in _FENCE_RE.finditer(body):
+        if m.group(1).lower() in langs:
+            last = m
+    if last is None:
+        return Extraction(None, "none")
+    code = last.group(2)
+    return Extraction(code if code.strip() else None, "fence" if code.strip() else "none")

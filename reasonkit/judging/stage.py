@@ -35,11 +35,23 @@ class JudgeStage(Stage):
         return cfg.judge.name
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
-        judge = build_judge(ctx.cfg.judge)
+        cfg = ctx.cfg
+        engine = render = None
+        if cfg.judge.name == "llm":  # the judge model is the run's teacher, through the sampler's backend
+            from reasonkit.engines import build_engine
+            from reasonkit.models import load as models
+
+            path = models.resolve(cfg.teacher, cfg.paths.models)
+            tok = models.tokenizer(path, cfg.teacher.revision, cfg.teacher.chat_template)
+            engine = build_engine(cfg.sampler, path)
+            render = lambda text: models.render(tok, text, cfg.teacher.system_prompt)  # noqa: E731
+        judge = build_judge(cfg.judge, engine, render)
         counts: dict[str, Any] = {}
         try:
             write_sharded(ctx.out.path, summarize(judge.judge(ctx.inputs["generate"].records()), counts))
         finally:
             judge.close()
+            if engine is not None:
+                engine.close()
         ctx.metrics["judge_stats"] = dict(getattr(judge, "stats", {}))
         return counts

@@ -19,7 +19,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from reasonkit.pipeline.artifacts import Artifact, ArtifactStore, MissingArtifact
-from reasonkit.pipeline.stage import STAGES, Stage, StageContext
+from reasonkit.pipeline.stage import STAGES, Stage, StageContext, StagePending
 
 log = logging.getLogger("reasonkit")
 
@@ -107,9 +107,17 @@ def execute(cfg: DictConfig, step: Step, store: ArtifactStore, tracker_factory=N
                 tracker.log({f"{step.stage.name}/{k}": v for k, v in metrics.items()
                              if isinstance(v, (int, float))})
                 manifest["tracking"] = getattr(tracker, "run_id", None)
-            store.finish(art, manifest, OmegaConf.to_yaml(OmegaConf.create(step.keys)))
+            if not concurrent:
+                store.finish(art, manifest, OmegaConf.to_yaml(OmegaConf.create(step.keys)))
+            else:
+                with store.lock(art):  # the artifact completes once, by whichever shard is last
+                    if not art.complete:
+                        store.finish(art, manifest, OmegaConf.to_yaml(OmegaConf.create(step.keys)))
             ok = True
             log.info("[%s] done in %.1fs -> %s", step.stage.name, time.time() - t0, art.path)
+        except StagePending:
+            store.abandon(art, step.stage.resumable)
+            raise
         except BaseException:
             store.abandon(art, step.stage.resumable)
             log.error("[%s] failed:\n%s", step.stage.name, traceback.format_exc())

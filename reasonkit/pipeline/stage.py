@@ -17,6 +17,10 @@ from reasonkit.pipeline.artifacts import Artifact, ArtifactStore
 STAGES: dict[str, "Stage"] = {}
 
 
+class StagePending(RuntimeError):
+    """This process did its part (e.g. one shard); the artifact completes in another process."""
+
+
 @dataclass
 class StageContext:
     cfg: DictConfig

@@ -11,10 +11,10 @@ def markdown(head: list[str], body: list[list[str]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in esc])
 
 
-def print_table(title: str, head: list[str], body: list[list[str]]) -> None:
-    t = Table(title=title, show_lines=False)
+def print_table(title: str, head: list[str], body: list[list[str]], caption: str | None = None) -> None:
+    t = Table(title=title, caption=caption, show_lines=False)
     for h in head:
         t.add_column(h, overflow="fold")
     for r in body:
         t.add_row(*r)
-    Console(width=200).print(t)
+    Console(width=160).print(t)

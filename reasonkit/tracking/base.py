@@ -2,10 +2,14 @@
 stage fails), and configs pass through ``redact`` before they leave the process."""
 from __future__ import annotations
 
-from typing import Any, Protocol
+from contextlib import contextmanager
+from typing import Any, Iterator, Protocol
 
 
 class Tracker(Protocol):
+    # Backend id of the current run (None for no backend); the runner records it in the manifest.
+    run_id: str | None
+
     def start(self, stage: str, config: dict[str, Any], group: str | None, name: str) -> None: ...
 
     def log(self, metrics: dict[str, Any], step: int | None = None) -> None: ...
@@ -16,6 +20,8 @@ class Tracker(Protocol):
 
 
 class NullTracker:
+    run_id = None
+
     def start(self, stage, config, group, name):  # noqa: D102
         pass
 
@@ -27,3 +33,17 @@ class NullTracker:
 
     def finish(self, ok=True):  # noqa: D102
         pass
+
+
+@contextmanager
+def tracked(tracker: Tracker, stage: str, config: dict[str, Any], group: str | None,
+            name: str) -> Iterator[Tracker]:
+    """``start`` … ``finish(ok)`` around a block; ``finish(False)`` when the block raises (also
+    SystemExit from a SLURM requeue or KeyboardInterrupt), so no run is left open."""
+    tracker.start(stage, config, group, name)
+    ok = False
+    try:
+        yield tracker
+        ok = True
+    finally:
+        tracker.finish(ok)

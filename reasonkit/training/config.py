@@ -10,7 +10,8 @@ from typing import Any
 class TrainerConfig:
     name: str = "???"
     kind: str = "sft"
-    # python: one process; accelerate: `accelerate launch` with the config file below.
+    # python: one process; accelerate: `accelerate launch` with the config file below (GPU, DeepSpeed);
+    # torchrun: num_processes gloo/nccl ranks without accelerate (the CPU multi-process path).
     launcher: str = "python"
     num_processes: int = 1
     accelerate_config: str | None = None

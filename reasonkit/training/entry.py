@@ -4,6 +4,7 @@ never imports Hydra: what a rank trains is exactly what the artifact records."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,8 @@ import yaml
 
 def main(frozen: str) -> None:
     spec = yaml.safe_load(Path(frozen).read_text())
+    print(f"[reasonkit.training] rank {os.environ.get('RANK', 0)}/{os.environ.get('WORLD_SIZE', 1)} "
+          f"training {spec['model_path']} ({spec['kind']})", flush=True)
     from datasets import load_dataset
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.trainer_utils import get_last_checkpoint

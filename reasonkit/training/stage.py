@@ -29,7 +29,10 @@ def command(cfg, frozen: Path) -> list[str]:
             p = Path(t.accelerate_config)
             cmd += ["--config_file", str(p if p.is_absolute() else LAUNCHERS / p)]
         return cmd + ["-m", "reasonkit.training.entry", str(frozen)]
-    raise ValueError(f"trainer.launcher: expected python or accelerate, got {t.launcher!r}")
+    if t.launcher == "torchrun":  # accelerate's multi-CPU mode needs MPI; torchrun gives gloo ranks directly
+        return [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node",
+                str(t.num_processes), "-m", "reasonkit.training.entry", str(frozen)]
+    raise ValueError(f"trainer.launcher: expected python, accelerate or torchrun, got {t.launcher!r}")
 
 
 @register

@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-from conftest import REPO
+from rk_helpers import REPO
 
 
 def rk(*args):

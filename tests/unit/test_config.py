@@ -12,7 +12,7 @@ from reasonkit.config import CONF_DIR, register
 
 register()
 GROUPS = {"model@teacher": "model", "model@student": "model", "dataset": "dataset", "sampler": "sampler",
-          "judge": "judge", "selection": "selection", "format": "format", "trainer": "trainer", "eval": "eval",
+          "judge": "judge", "score": "score", "selection": "selection", "format": "format", "trainer": "trainer", "eval": "eval",
           "paths": "paths", "tracking": "tracking", "debug": "debug", "experiment": "experiment"}
 
 
@@ -70,3 +70,17 @@ def test_trainer_args_instantiate_sft_config():
     bad = _compose("+trainer.args.learnin_rate=1")
     with pytest.raises(TypeError, match="learnin_rate"):
         STAGES["train"].validate(bad)
+
+
+@pytest.mark.parametrize("option", options("trainer"))
+def test_every_trainer_option_builds_its_trl_config(option):
+    from reasonkit import stages  # noqa: F401
+    from reasonkit.pipeline.stage import STAGES
+
+    import torch
+
+    cfg = _compose(f"trainer={option}")
+    if cfg.trainer.args.get("bf16") and not torch.cuda.is_available():
+        # GPU presets: TRL refuses bf16 without a GPU; every other key is still checked
+        cfg = _compose(f"trainer={option}", "trainer.args.bf16=false")
+    STAGES["train"].validate(cfg)

@@ -3,7 +3,7 @@ from itertools import combinations
 
 import pytest
 
-from reasonkit.evaluation.metrics import maj_at_k, mean_se, pass_at_k, summarize
+from reasonkit.evaluation.metrics import mean_se, pass_at_k, summarize
 
 
 @pytest.mark.parametrize("n,c,k", [(4, 0, 1), (4, 1, 1), (4, 2, 2), (8, 3, 4), (5, 5, 3), (10, 1, 10)])
@@ -25,13 +25,18 @@ def test_mean_se():
     assert mu == 0.5 and se == pytest.approx(math.sqrt((4 * 0.25 / 3) / 4))
 
 
-def test_maj_at_k_ties_and_none():
-    assert maj_at_k(["3", "4", "4"], [True, False, False], 3) == 0.0
-    assert maj_at_k(["3", "4", "3"], [True, False, True], 3) == 1.0
-    assert maj_at_k(["3", "4"], [True, False], 2) == 1.0  # tie: first seen wins
-    assert maj_at_k([None, None, "4"], [False, False, True], 3) == 1.0
-    # equivalence key merges differently written equal answers
-    assert maj_at_k(["0.5", "1/2", "3"], [True, True, False], 3, key=lambda a: {"1/2": "0.5"}.get(a, a)) == 1.0
+def test_summarize_maj_votes_over_equivalent_answers():
+    # "1/2" and "0.5" are one cluster (2 votes, correct) beating "3" (1 vote)
+    def equal(pairs):
+        val = {"1/2": 0.5, "0.5": 0.5, "3": 3.0}
+        return [val[a] == val[b] for a, b in pairs]
+
+    out = summarize({"p": [("3", False), ("1/2", True), ("0.5", True)]}, [3], equal)
+    assert out["maj@3"] == 1.0
+    out = summarize({"p": [("3", False), ("1/2", True), ("0.5", True)]}, [3])  # strings: 3 ties, first wins
+    assert out["maj@3"] == 0.0
+    out = summarize({"p": [("3", False), ("4", True), ("3", False)]}, [3])
+    assert out["maj@3"] == 0.0
 
 
 def test_summarize():

@@ -1,0 +1,112 @@
+"""``judge=llm``: a judge prompt sent through any ``Engine``; the reply is parsed with a schema.
+
+Why a JSON schema and not a "Verdict:" regex: a judge model that rambles, thinks aloud or quotes
+the candidate can only pass by emitting ``{"correct": <bool>, ...}``; anything else is a recorded
+parse error (verdict false), never a guess.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterable, Iterator
+
+from ..engines.base import Engine, GenRequest, sample_seed
+from .base import BaseJudge
+from .config import JudgeConfig
+from .extract import EXTRACT_VERSION, strip_reasoning
+from .math_judge import extractor
+
+LLM_VERSION = "1"
+
+VERDICT_SCHEMA: dict[str, type | tuple[type, ...]] = {"correct": bool}  # required keys
+OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {"reason": str, "extracted": (str, int, float)}
+
+
+class VerdictParseError(ValueError):
+    pass
+
+
+def parse_verdict(text: str, think_tags=("think",)) -> dict[str, Any]:
+    """The last JSON object in ``text`` (after its reasoning) that fits the schema."""
+    body = strip_reasoning(text or "", think_tags)
+    dec = json.JSONDecoder()
+    starts = [i for i, ch in enumerate(body) if ch == "{"][-50:]
+    problems = []
+    for i in reversed(starts):
+        try:
+            obj, _ = dec.raw_decode(body, i)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(obj, dict):
+            continue
+        bad = [f"'{k}' must be {t.__name__ if isinstance(t, type) else '/'.join(x.__name__ for x in t)}"
+               for k, t in VERDICT_SCHEMA.items() if not isinstance(obj.get(k), t)]
+        bad += [f"'{k}' has type {type(obj[k]).__name__}" for k, t in OPTIONAL_KEYS.items()
+                if k in obj and not isinstance(obj[k], t)]
+        if not bad:
+            return obj
+        problems.append("; ".join(bad))
+    detail = f" (closest: {problems[0]})" if problems else ""
+    raise VerdictParseError(f'no JSON object with a boolean "correct" in the judge reply{detail}')
+
+
+class LLMJudge(BaseJudge):
+    name = "llm"
+    version = f"{LLM_VERSION}+x{EXTRACT_VERSION}"
+
+    def __init__(self, cfg: JudgeConfig, engine: Engine, render: Callable[[str], str] | None = None
+                 ) -> None:
+        super().__init__()
+        if engine is None:
+            raise ValueError("judge=llm needs an engine: build_judge(cfg, engine=...)")
+        self.cfg = cfg
+        self.engine = engine
+        self.render = render or (lambda text: text)
+        self.extract = extractor(cfg)
+        self.stats.update(parse_errors=0, requests=0)
+
+    def _prompt(self, s: dict[str, Any]) -> str:
+        response = s.get("response") or ""
+        if self.cfg.llm.strip_reasoning:
+            e = self.cfg.extract
+            response = strip_reasoning(response, e.think_tags, e.harmony, e.unclosed_think).strip()
+        return self.cfg.llm.prompt.format(prompt=s.get("prompt", ""), response=response,
+                                          answer=s.get("answer") or "", extracted=s.get("extracted") or "")
+
+    def judge(self, samples: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        batch: list[dict[str, Any]] = []
+        for s in samples:
+            batch.append(s)
+            if len(batch) >= self.cfg.llm.batch_size:
+                yield from self._run(batch)
+                batch = []
+        if batch:
+            yield from self._run(batch)
+
+    def _run(self, batch: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        lc = self.cfg.llm
+        reqs = []
+        for s in batch:
+            jid = f"{s['id']}#judge"
+            reqs.append(GenRequest(prompt=self.render(self._prompt(s)), ids=[jid],
+                                   seeds=[sample_seed(lc.seed, jid)]))
+        outs = self.engine.generate(reqs, dict(lc.sampling))
+        self.stats["requests"] += len(reqs)
+        if len(outs) != len(batch):
+            raise RuntimeError(f"engine {getattr(self.engine, 'name', '?')} returned {len(outs)} "
+                               f"completion lists for {len(batch)} requests")
+        for s, comps in zip(batch, outs):
+            reply = comps[0].text if comps else ""
+            ext = self.extract(s.get("response"))
+            meta: dict[str, Any] = {"extract_method": ext.method, "judge_reply": reply[:2000]}
+            try:
+                obj = parse_verdict(reply, tuple(self.cfg.extract.think_tags))
+                ok = obj["correct"]
+                if "reason" in obj:
+                    meta["judge_reason"] = obj["reason"]
+            except VerdictParseError as e:
+                self.stats["parse_errors"] += 1
+                ok = False
+                meta["judge_error"] = str(e)
+            self._verdict(s, ext.answer, ok, **meta)
+            s["label_source"] = "llm"
+            yield s

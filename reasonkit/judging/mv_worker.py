@@ -1,0 +1,41 @@
+"""Verifier worker side: runs only inside pool workers (imports sympy via math-verify at module
+load, so the forkserver that preloads this module pays the import once for all workers)."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from math_verify import parse, verify
+
+_OPTS: dict[str, Any] = {}
+_GOLD: dict[str, Any] = {}
+
+
+def init_worker(float_rounding: int = 6, numeric_precision: int = 15, strict: bool = True) -> None:
+    """Timeouts are the pool's job (it kills the worker), so math-verify's signal timeouts are
+    off, and their warning with them."""
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    _OPTS.update(float_rounding=float_rounding, numeric_precision=numeric_precision, strict=strict)
+
+
+def _as_latex(s: str) -> str:
+    """An extracted answer is bare LaTeX; boxing it makes math-verify parse all of it as LaTeX
+    (its plain-expression fallback still sees ``1/2``)."""
+    if "\\boxed" in s or s.lstrip().startswith("$"):
+        return s
+    return "\\boxed{" + s + "}"
+
+
+def _parse(s: str) -> list:
+    return parse(_as_latex(s), parsing_timeout=None)
+
+
+def verify_task(task: tuple[str, str]) -> bool:
+    """math-verify with the gold first (its comparison is not symmetric)."""
+    gold, answer = task
+    g = _GOLD.get(gold)
+    if g is None:
+        if len(_GOLD) > 4096:
+            _GOLD.clear()
+        g = _GOLD[gold] = _parse(gold)
+    return bool(verify(g, _parse(answer), timeout_seconds=None, **_OPTS))
