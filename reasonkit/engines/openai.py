@@ -166,8 +166,13 @@ class OpenAIEngine:
             self._restarts[i] = n + 1
             self.stats["restarts"] += 1
             log.warning("vllm serve %s died (restart %d/%d): restarting", srv.url, n + 1, self.opts.max_restarts)
-            await asyncio.get_running_loop().run_in_executor(
-                None, lambda: srv.start().wait_ready(self.opts.ready_timeout))
+            from reasonkit.engines.server import ServerError
+
+            try:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, lambda: srv.start().wait_ready(self.opts.ready_timeout))
+            except ServerError as e:  # e.g. its port not free yet: the next retry may restart again
+                log.error("restarting %s failed: %s", srv.url, e)
 
     async def _call(self, what: str, payload: dict[str, Any], sem: asyncio.Semaphore):
         async with sem:
