@@ -16,7 +16,9 @@ def _build(backend: str, model_path: str, cfg: SamplerConfig) -> Engine:
     if backend == "hf":
         from reasonkit.engines.hf import HFEngine
 
-        return HFEngine(model_path, dict(cfg.engine), batch_size=cfg.batch_size)
+        # sampler.engine holds the configured backend's arguments (e.g. vllm.LLM's); a fallback to
+        # hf must not pass them to from_pretrained
+        return HFEngine(model_path, dict(cfg.engine) if cfg.backend == "hf" else {}, batch_size=cfg.batch_size)
     if backend == "vllm":
         from reasonkit.engines.vllm import VLLMEngine
 

@@ -21,3 +21,5 @@ class SamplerConfig:
     # Backend to fall back to if this one cannot start (e.g. "hf"); recorded in the manifest.
     fallback: str | None = None
     chat: bool = True
+    # <think> handling of responses: keep | strip | split (reasoning into its own field)
+    think: str = "keep"

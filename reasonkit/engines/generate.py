@@ -21,6 +21,8 @@ from reasonkit.records import sample_id
 
 # Sampler fields that change how work is split or batched, not what is produced.
 NOT_HASHED = ("shard", "shards", "batch_size", "fallback", "server")
+# Completion.extra keys copied into sample records.
+RECORD_EXTRAS = ("reasoning", "think_closed", "stop_reason")
 
 
 def batched(it: Iterable, n: int) -> Iterator[list]:
@@ -31,8 +33,10 @@ def batched(it: Iterable, n: int) -> Iterator[list]:
 
 def generate_samples(engine, tok, problems: Iterable[dict], *, n: int, seed: int, sampling: dict[str, Any],
                      model_name: str, system: str | None, batch_problems: int, done: set[str] = frozenset(),
-                     chat: bool = True, instruction=lambda p: p, progress: str | None = None) -> Iterator[list[dict]]:
-    """Yield batches of sample records for ``problems``, skipping ids in ``done``."""
+                     chat: bool = True, instruction=lambda p: p, progress: str | None = None,
+                     with_chunks: bool = False) -> Iterator:
+    """Yield batches of sample records for ``problems``, skipping ids in ``done`` (with
+    ``with_chunks``: ``(records, problems of this batch)``, so callers know which problems are done)."""
     problems = list(problems) if progress else problems
     bar = tqdm(total=len(problems), desc=progress, unit="problem", disable=progress is None)
     for chunk in batched(problems, batch_problems):
@@ -53,9 +57,11 @@ def generate_samples(engine, tok, problems: Iterable[dict], *, n: int, seed: int
                 batch.append({"id": sid, "problem_id": p["id"], "k": k, "prompt": text, "answer": p.get("answer"),
                               "response": c.text, "model": model_name, "sampling": dict(sampling), "seed": s,
                               "finish_reason": c.finish_reason, "n_prompt_tokens": c.n_prompt_tokens,
-                              "n_completion_tokens": c.n_completion_tokens, "meta": dict(p.get("meta") or {})})
+                              "n_completion_tokens": c.n_completion_tokens, "meta": dict(p.get("meta") or {}),
+                              # backend extras worth keeping: <think> split (sampler.think), stop_reason
+                              **{k: c.extra[k] for k in RECORD_EXTRAS if k in c.extra}})
         bar.update(len(chunk))
-        yield batch
+        yield (batch, chunk) if with_chunks else batch
     bar.close()
 
 
@@ -104,7 +110,7 @@ class GenerateStage(Stage):
         total = sum(1 for sh in ctx.out.shards() for _ in open(sh))
         return {"samples": total, "parts": layout.parts, "shards": s.shards,
                 "generated_now": sum(i.get("generated_now", 0) for i in shard_infos),
-                "resumed_from_disk": min((i.get("resumed_from_disk", 0) for i in shard_infos), default=0),
+                "resumed_from_disk": sum(i.get("resumed_from_disk", 0) for i in shard_infos),
                 "seconds_generating": round(time.time() - t0, 2)}
 
     def _compute(self, ctx: StageContext, problems: list[dict], layout, parts: list[int]):
@@ -116,20 +122,38 @@ class GenerateStage(Stage):
         engine = None
         written = 0
         try:
-            for part in sharding.claimed_parts(ctx.out.path, parts):
-                writer = ShardWriter(layout.part_path(ctx.out.path, part))
-                if writer.finished:
-                    continue
-                engine = engine or build_engine(s, path, info)
-                lo, hi = layout.bounds(part)
-                for batch in generate_samples(
-                        engine, tok, problems[lo:hi], n=s.n, seed=s.seed, sampling=dict(s.sampling),
+            for group in sharding.claimed_parts(ctx.out.path, parts):
+                # one stream over all parts we hold, so engine batches span part boundaries; a
+                # part's file is closed (renamed complete) as soon as its last problem is written
+                writers = {p: ShardWriter(layout.part_path(ctx.out.path, p)) for p in group}
+                owner, left, todo = {}, {}, []
+                for p in group:
+                    lo, hi = layout.bounds(p)
+                    for prob in problems[lo:hi]:
+                        owner[prob["id"]] = p
+                    left[p] = hi - lo
+                    todo += problems[lo:hi]
+                done = set().union(*(w.done_ids for w in writers.values()))
+                if len(done) < len(todo) * s.n:
+                    engine = engine or build_engine(s, path, info)
+                for batch, chunk in generate_samples(
+                        engine, tok, todo, n=s.n, seed=s.seed, sampling=dict(s.sampling),
                         model_name=cfg.teacher.name, system=cfg.teacher.system_prompt,
-                        batch_problems=max(1, s.batch_size // s.n), done=writer.done_ids, chat=s.chat,
+                        batch_problems=max(1, s.batch_size // s.n), done=done, chat=s.chat,
                         instruction=lambda q: data.with_instruction(cfg.dataset, q),
-                        progress=f"generate part {part + 1}/{layout.parts}"):
-                    written += writer.write_batch(batch)
-                writer.close()
+                        progress=f"generate parts {group[0]}..{group[-1]} of {layout.parts}", with_chunks=True):
+                    by_part: dict[int, list[dict]] = {}
+                    for rec in batch:
+                        by_part.setdefault(owner[rec["problem_id"]], []).append(rec)
+                    for p, recs in by_part.items():
+                        written += writers[p].write_batch(recs)
+                    for prob in chunk:
+                        p = owner[prob["id"]]
+                        left[p] -= 1
+                        if left[p] == 0:
+                            writers[p].close()
+                for w in writers.values():
+                    w.close()
         finally:
             if engine is not None:
                 engine.close()

@@ -116,7 +116,7 @@ class OpenAIEngine:
         self._inflight = [0] * len(self.urls)
         self._down_until = [0.0] * len(self.urls)
         self._restart_locks: list[asyncio.Lock] | None = None
-        self.stats = {"requests": 0, "done": 0, "retries": 0, "restarts": 0}
+        self.stats = {"requests": 0, "done": 0, "retries": 0, "restarts": 0, "max_inflight": 0}
 
     # -- plumbing ---------------------------------------------------------------------------
     def _ensure_clients(self) -> None:
@@ -166,8 +166,13 @@ class OpenAIEngine:
             self._restarts[i] = n + 1
             self.stats["restarts"] += 1
             log.warning("vllm serve %s died (restart %d/%d): restarting", srv.url, n + 1, self.opts.max_restarts)
-            await asyncio.get_running_loop().run_in_executor(
-                None, lambda: srv.start().wait_ready(self.opts.ready_timeout))
+            from reasonkit.engines.server import ServerError
+
+            try:
+                await asyncio.get_running_loop().run_in_executor(
+                    None, lambda: srv.start().wait_ready(self.opts.ready_timeout))
+            except ServerError as e:  # e.g. its port not free yet: the next retry may restart again
+                log.error("restarting %s failed: %s", srv.url, e)
 
     async def _call(self, what: str, payload: dict[str, Any], sem: asyncio.Semaphore):
         async with sem:
@@ -175,6 +180,7 @@ class OpenAIEngine:
             while True:
                 i = self._pick()
                 self._inflight[i] += 1
+                self.stats["max_inflight"] = max(self.stats["max_inflight"], sum(self._inflight))
                 try:
                     client = self._clients[i]
                     api = client.chat.completions if what == "chat" else client.completions
@@ -196,8 +202,8 @@ class OpenAIEngine:
                     self.stats["retries"] += 1
                     delay = min(self.opts.backoff_max, self.opts.backoff * 2 ** (attempt - 1))
                     delay *= 0.5 + random.random()
-                    log.warning("%s: %s (attempt %d/%d), retrying in %.1fs", self.urls[i], type(e).__name__,
-                                attempt, self.opts.max_retries, delay)
+                    log.warning("%s: %s (%r) (attempt %d/%d), retrying in %.1fs", self.urls[i], type(e).__name__,
+                                e.__cause__ or e, attempt, self.opts.max_retries, delay)
                     if unreachable:
                         await self._maybe_restart(i)
                     await asyncio.sleep(delay)

@@ -234,13 +234,15 @@ class VLLMServer:
 
     def kill(self) -> None:
         """Hard kill (SIGKILL to the group) without cleanup: what a crashed node looks like."""
-        if self.proc is not None:
-            pgid = self.proc.pid
-            _signal_group(pgid, signal.SIGKILL)
-            self.proc.wait(timeout=10)
-            deadline = time.monotonic() + 10
-            while _group_alive(pgid) and time.monotonic() < deadline:
-                time.sleep(0.1)
+        proc = self.proc
+        if proc is None:
+            return
+        _signal_group(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self.proc is proc:  # a client may already have restarted us meanwhile
             self.proc = None
             _LIVE.discard(self)
 

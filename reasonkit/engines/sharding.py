@@ -82,35 +82,35 @@ class Layout:
         return self
 
 
-def claimed_parts(out: Path, parts: Sequence[int], poll: float = 2.0) -> Iterator[int]:
-    """Yield each unfinished part of ``parts`` while holding its lock.
+def claimed_parts(out: Path, parts: Sequence[int], poll: float = 2.0) -> Iterator[list[int]]:
+    """Yield groups of unfinished parts of ``parts``, each group while holding its parts' locks.
 
-    A part locked by another process is revisited until it is finished (or its holder dies and
-    the lock frees, and then we compute it): when this iterator ends, every part in ``parts``
-    exists."""
+    A group is every part nobody else holds, so one process generates all its free parts as one
+    stream (full engine batches across part boundaries). Parts locked by another process are
+    revisited until they are finished (or their holder dies, the lock frees, and we compute them):
+    when this iterator ends, every part in ``parts`` exists."""
     pending = list(parts)
     waited = 0.0
     while pending:
-        progressed = False
-        for p in list(pending):
-            final = Layout.part_path(out, p)
-            if final.exists():
-                pending.remove(p)
-                progressed = True
-                continue
-            lock = FileLock(str(final) + ".lock")
+        pending = [p for p in pending if not Layout.part_path(out, p).exists()]
+        locks, group = [], []
+        for p in pending:
+            lock = FileLock(str(Layout.part_path(out, p)) + ".lock")
             try:
                 lock.acquire(timeout=0)
             except Timeout:
                 continue
-            try:
-                if not final.exists():
-                    yield p
-                pending.remove(p)
-                progressed = True
-            finally:
+            locks.append(lock)
+            if not Layout.part_path(out, p).exists():
+                group.append(p)
+        try:
+            if group:
+                yield group
+        finally:
+            for lock in locks:
                 lock.release()
-        if pending and not progressed:
+        pending = [p for p in pending if not Layout.part_path(out, p).exists()]
+        if pending and not group:
             if waited == 0 or waited % 60 < poll:
                 log.info("parts %s are being computed by another process; waiting", pending)
             time.sleep(poll)

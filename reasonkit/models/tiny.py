@@ -43,7 +43,7 @@ class TinyRecipe:
 
     hidden_size: int = 96
     layers: int = 3
-    heads: int = 4
+    heads: int = 3  # head_dim 32: vLLM's CPU attention supports 32, 64, 80, 96, 112, 128…
     vocab_size: int = 400
     steps: int = 400
     batch_size: int = 64

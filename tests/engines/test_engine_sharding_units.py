@@ -41,7 +41,7 @@ def test_layout_refuses_a_changed_problem_set(tmp_path):
 
 def test_claimed_parts_skip_locked_parts_until_their_holder_finishes(tmp_path):
     lay = Layout(10, 3)
-    held = FileLock(str(lay.part_path(tmp_path, 1)) + ".lock")
+    held = FileLock(str(lay.part_path(tmp_path, 1)) + ".lock", thread_local=False)
     held.acquire()
 
     def other_process_finishes_part_1():
@@ -52,12 +52,26 @@ def test_claimed_parts_skip_locked_parts_until_their_holder_finishes(tmp_path):
     t = threading.Thread(target=other_process_finishes_part_1)
     t.start()
     got = []
-    for p in claimed_parts(tmp_path, [0, 1, 2], poll=0.1):
-        got.append(p)
-        lay.part_path(tmp_path, p).write_text("")
+    for group in claimed_parts(tmp_path, [0, 1, 2], poll=0.1):
+        got.append(group)
+        for p in group:
+            lay.part_path(tmp_path, p).write_text("")
     t.join()
-    assert got == [0, 2]  # part 1 was someone else's and got finished by them
+    assert got == [[0, 2]]  # both free parts in one group; part 1 was someone else's, finished by them
     assert lay.missing(tmp_path) == []
+
+
+def test_a_part_whose_holder_died_is_computed(tmp_path):
+    lay = Layout(10, 2)
+    held = FileLock(str(lay.part_path(tmp_path, 1)) + ".lock", thread_local=False)
+    held.acquire()
+    threading.Timer(0.3, held.release).start()  # the holder dies without finishing part 1
+    got = []
+    for group in claimed_parts(tmp_path, [0, 1], poll=0.1):
+        got.append(group)
+        for p in group:
+            lay.part_path(tmp_path, p).write_text("")
+    assert got == [[0], [1]]
 
 
 def test_device_groups(monkeypatch):
