@@ -224,8 +224,9 @@ def test_array_of_four_shards_runs_in_parallel_and_the_last_continues(slurm_clus
     judged = [n for n, log in logs.items() if "[judge] computing" in log]
     assert len(judged) == 1
     for n, log in sorted(logs.items()):
-        # Job n generated shard n: it says so, or it completed the artifact and went on to judge.
-        assert f"shard {n} done" in log or (n == judged[0] and "[generate] done" in log), log[-2000:]
+        # Job n generated shard n: it says so, or it saw every part complete (shards finishing at the
+        # same moment may both see that; only one of them computes the judge stage, checked above).
+        assert f"shard {n}/4 done" in log or "[generate] done" in log, log[-2000:]
         start = stamped(log, "[generate] computing")
         end = stamped(log, "still pending") + stamped(log, "[generate] done")
         assert len(start) == 1 and len(end) >= 1, log[-2000:]
@@ -236,7 +237,7 @@ def test_array_of_four_shards_runs_in_parallel_and_the_last_continues(slurm_clus
     # The later stage ran once, in the task that completed the last shard, after all shards.
     (t_judge,) = stamped(logs[judged[0]], "[judge] computing")
     assert t_judge >= max(e for _, e in spans)
-    assert manifest(artifact_dirs(out, "judge")[0])["metrics"]["samples"] == 24 * 2
+    assert manifest(artifact_dirs(out, "judge")[0])["metrics"]["samples"] == 128 * 2
 
 
 # One sample per engine call: generation slow enough (about 10-20 samples/s here) that a job is
