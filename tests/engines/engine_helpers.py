@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from reasonkit.engines.base import GenRequest, sample_seed
+
 sys.path.insert(0, str(Path(__file__).parent))
 from tiny_llama import build_tiny_llama  # noqa: E402,F401
 
@@ -33,3 +35,20 @@ def sampler(**kw):
             "engine": dict(ENGINE_KW), "server": {}}
     base.update(kw)
     return base
+
+
+# Shared by the offline-engine and server tests: the same prompts, seeds and sampling.
+SAMPLING = {"temperature": 1.0, "top_p": 0.95, "max_tokens": 24}
+
+
+def requests(problems, n: int = 4, seed: int = 0) -> list[GenRequest]:
+    out = []
+    for i in problems:
+        ids = [f"p{i}_{k}" for k in range(n)]
+        out.append(GenRequest(prompt=f"<|user|>What is {i} plus {i + 1}?\n<|assistant|>", ids=ids,
+                              seeds=[sample_seed(seed, s) for s in ids]))
+    return out
+
+
+def texts(results) -> list[list[str]]:
+    return [[c.text for c in comps] for comps in results]

@@ -13,26 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from engine_helpers import SERVER_ARGS, sampler
+from engine_helpers import SAMPLING, SERVER_ARGS, requests, sampler, texts
 from reasonkit.engines.base import GenRequest, sample_seed
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
-
-SAMPLING = {"temperature": 1.0, "top_p": 0.95, "max_tokens": 24}
-
-
-def requests(problems, n: int = 4, seed: int = 0) -> list[GenRequest]:
-    out = []
-    for i in problems:
-        ids = [f"p{i}_{k}" for k in range(n)]
-        out.append(GenRequest(prompt=f"<|user|>What is {i} plus {i + 1}?\n<|assistant|>", ids=ids,
-                              seeds=[sample_seed(seed, s) for s in ids]))
-    return out
-
-
-def texts(results) -> list[list[str]]:
-    return [[c.text for c in comps] for comps in results]
-
 
 def _read(p: Path) -> bytes:
     try:

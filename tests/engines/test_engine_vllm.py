@@ -4,25 +4,9 @@ from __future__ import annotations
 import pytest
 
 from reasonkit.engines.base import GenRequest, sample_seed
-from engine_helpers import ENGINE_KW, sampler
+from engine_helpers import ENGINE_KW, SAMPLING, requests, sampler, texts
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
-
-SAMPLING = {"temperature": 1.0, "top_p": 0.95, "max_tokens": 24}
-
-
-def requests(problems: range, n: int = 4, seed: int = 0) -> list[GenRequest]:
-    out = []
-    for i in problems:
-        ids = [f"p{i}_{k}" for k in range(n)]
-        out.append(GenRequest(prompt=f"<|user|>What is {i} plus {i + 1}?\n<|assistant|>", ids=ids,
-                              seeds=[sample_seed(seed, s) for s in ids]))
-    return out
-
-
-def texts(results) -> list[list[str]]:
-    return [[c.text for c in comps] for comps in results]
-
 
 def test_n_samples_finish_reasons_and_token_counts(vllm_engine):
     reqs = requests(range(3))
