@@ -25,22 +25,24 @@ def gold_letter(answer: Any, letters: str) -> str | None:
     return None
 
 
-class ChoiceJudge(BaseJudge):
-    name = "choice"
-    version = f"{CHOICE_VERSION}+x{EXTRACT_VERSION}"
+class _LabelJudge(BaseJudge):
+    """Shared loop of the judges that compare an extracted label with the dataset's label."""
 
     def __init__(self, cfg: JudgeConfig) -> None:
         super().__init__()
         self.cfg = cfg
-        self.letters = cfg.choices.upper()
         self.stats.update(no_gold=0)
 
+    def _extract(self, response: Any):
+        raise NotImplementedError
+
+    def _gold(self, answer: Any) -> str | None:
+        raise NotImplementedError
+
     def judge(self, samples: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        e = self.cfg.extract
         for s in samples:
-            ext = extract_choice(s.get("response"), self.letters, e.think_tags, e.harmony,
-                                 e.unclosed_think)
-            gold = gold_letter(s.get("answer"), self.letters)
+            ext = self._extract(s.get("response"))
+            gold = self._gold(s.get("answer"))
             if gold is None:
                 self.stats["no_gold"] += 1
             self._verdict(s, ext.answer, gold is not None and ext.answer == gold,
@@ -49,26 +51,27 @@ class ChoiceJudge(BaseJudge):
             yield s
 
 
-class CritiqueJudge(BaseJudge):
+class ChoiceJudge(_LabelJudge):
+    name = "choice"
+    version = f"{CHOICE_VERSION}+x{EXTRACT_VERSION}"
+
+    def _extract(self, response: Any):
+        e = self.cfg.extract
+        return extract_choice(response, self.cfg.choices.upper(), e.think_tags, e.harmony, e.unclosed_think)
+
+    def _gold(self, answer: Any) -> str | None:
+        return gold_letter(answer, self.cfg.choices.upper())
+
+
+class CritiqueJudge(_LabelJudge):
     """A critique is correct when its conclusion matches the target right/wrong label."""
 
     name = "critique"
     version = f"{CRITIQUE_VERSION}+x{EXTRACT_VERSION}"
 
-    def __init__(self, cfg: JudgeConfig) -> None:
-        super().__init__()
-        self.cfg = cfg
-        self.stats.update(no_gold=0)
-
-    def judge(self, samples: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    def _extract(self, response: Any):
         c, e = self.cfg, self.cfg.extract
-        for s in samples:
-            ext = extract_conclusion(s.get("response"), c.positive, c.negative, e.think_tags,
-                                     e.harmony, e.unclosed_think)
-            gold = normalize_label(s.get("answer"), c.positive, c.negative)
-            if gold is None:
-                self.stats["no_gold"] += 1
-            self._verdict(s, ext.answer, gold is not None and ext.answer == gold,
-                          extract_method=ext.method)
-            s["label_source"] = "dataset" if gold is not None else "none"
-            yield s
+        return extract_conclusion(response, c.positive, c.negative, e.think_tags, e.harmony, e.unclosed_think)
+
+    def _gold(self, answer: Any) -> str | None:
+        return normalize_label(answer, self.cfg.positive, self.cfg.negative)
