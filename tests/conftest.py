@@ -14,7 +14,9 @@ def tiny_models() -> Path:
     """Build (or reuse) the embedded teacher and student once for the whole session."""
     from reasonkit.models import tiny
 
-    return Path(tiny.ensure("toy-teacher", MODELS)).parent if tiny.ensure("toy-student", MODELS) else MODELS
+    tiny.ensure("toy-teacher", MODELS)
+    tiny.ensure("toy-student", MODELS)
+    return MODELS
 
 
 @pytest.fixture

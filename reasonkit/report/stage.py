@@ -20,7 +20,7 @@ def _rel(art) -> str:
     return f"{art.path.parent.name}/{art.path.name}"
 
 
-def rows(inputs: dict[str, Any]) -> tuple[list[str], list[list[str]], list[str]]:
+def rows(inputs: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     head = ["row", "model", "metric", "value", "artifact"]
     body: list[list[str]] = []
     if "judge" in inputs:
@@ -38,7 +38,7 @@ def rows(inputs: dict[str, Any]) -> tuple[list[str], list[list[str]], list[str]]
             extra = ", ".join(f"{k} {_pct(r[k])}" for k in r if k.startswith(("pass@", "maj@")))
             body.append([f"eval: {row}", r["model"], f"avg@{n} ± s.e.",
                          f"{_pct(r[f'avg@{n}'])} ± {100 * r[f'avg@{n}_se']:.1f} ({extra})", _rel(inputs["eval"])])
-    return head, body, []
+    return head, body
 
 
 @register
@@ -60,7 +60,7 @@ class ReportStage(Stage):
         inputs: dict[str, Any] = dict(ctx.inputs)
         inputs["generate_model"] = cfg.teacher.name
         inputs["selection"] = cfg.selection.name
-        head, body, _ = rows(inputs)
+        head, body = rows(inputs)
         title = f"reasonkit results: {cfg.experiment_name}"
         md = f"# {title}\n\n" + markdown(head, body) + f"\n\nArtifacts under `{ctx.store.root}`.\n"
         (ctx.out.path / "report.md").write_text(md)
