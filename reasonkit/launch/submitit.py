@@ -122,6 +122,18 @@ class ReasonkitLauncherMixin:
         executor.update_parameters(**{k if k in base else f"{self._EXECUTOR}_{k}": v for k, v in params.items()})
         return executor
 
+    def sbatch_text(self, command: str = "python -m submitit.core._submit <folder>") -> str:
+        """The sbatch script this launcher would submit, rendered on any machine (a dry run for
+        checking a cluster profile): submitit refuses to build a SLURM executor where ``srun`` is
+        missing, so its cluster detection is bypassed for the rendering only."""
+        from unittest import mock
+
+        from submitit.slurm import slurm
+
+        with mock.patch.object(slurm.SlurmExecutor, "affinity", classmethod(lambda cls: 1)):
+            executor = self._executor()
+        return executor._executor._make_submission_file_text(command, "uid")
+
     def launch(self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int) -> Sequence[JobReturn]:
         from pathlib import Path
 

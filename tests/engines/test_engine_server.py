@@ -6,7 +6,6 @@ leaves it restarted.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -96,10 +95,10 @@ def test_vllm_extras_pass_through_and_client_errors_fail_fast(served):
     assert all(c.n_completion_tokens >= 10 for r in res for c in r)
     from reasonkit.engines.openai import EngineError
 
-    t0 = time.monotonic()
+    retries = served.stats["retries"]
     with pytest.raises(EngineError, match="BadRequestError"):  # 400: not retried
         served.generate(requests(range(1)), {"max_tokens": 10_000})
-    assert time.monotonic() - t0 < 10
+    assert served.stats["retries"] == retries
 
 
 def test_failover_between_urls(served):
@@ -164,29 +163,35 @@ def test_thousands_of_concurrent_requests(served):
         eng.close()
 
 
-def test_server_killed_mid_run_is_restarted_and_the_run_completes(served, vllm_engine):
+def test_server_killed_mid_run_is_restarted_and_the_run_completes(served, vllm_engine, monkeypatch):
     """SIGKILL the whole server during a large request set: the client retries, the engine
-    restarts the server it launched, and the results are exactly those of an uninterrupted run."""
+    restarts the server it launched, and the results are exactly those of an uninterrupted run.
+
+    The kill is synchronous with the client's own bookkeeping (the 10th completed request kills
+    the server before the client sends anything else) and at most 8 requests are in flight, so
+    the remaining requests can only complete through a restarted server, however loaded the
+    machine is. (A polling killer thread raced the run: on a loaded machine the batch could finish
+    before the thread looked, and no restart happened.)"""
     reqs = requests(range(40), n=4)
     sampling = {**SAMPLING, "max_tokens": 64}
     expected = texts(vllm_engine.generate(reqs, sampling))
     srv = served.servers[0]
     old_pid = srv.pid
     before = dict(served.stats)
-    killed = threading.Event()
 
-    def killer():
-        deadline = time.monotonic() + 300
-        while served.stats["done"] - before["done"] < 10 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        srv.kill()
-        killed.set()
+    class KillAtTenth(dict):
+        killed = False
 
-    t = threading.Thread(target=killer, daemon=True)
-    t.start()
+        def __setitem__(self, key, value):
+            super().__setitem__(key, value)
+            if key == "done" and value - before["done"] == 10 and not self.killed:
+                KillAtTenth.killed = True
+                srv.kill()
+
+    monkeypatch.setattr(served, "stats", KillAtTenth(served.stats))
+    monkeypatch.setattr(served.opts, "concurrency", 8)
     got = served.generate(reqs, sampling)
-    t.join(timeout=10)
-    assert killed.is_set()
+    assert KillAtTenth.killed
     assert [len(r) for r in got] == [4] * len(reqs)
     assert served.stats["restarts"] == before["restarts"] + 1
     assert served.stats["retries"] > before["retries"]

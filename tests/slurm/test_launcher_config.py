@@ -1,6 +1,7 @@
 """The launcher options compose with the real reasonkit config, take their resources from a
-cluster profile, and turn into the sbatch script SLURM would get. No cluster needed: the script
-text is what submitit itself writes before calling sbatch."""
+cluster profile, and turn into the sbatch script SLURM would get. No cluster needed (these run on a
+machine where SLURM was never installed): the script text is what submitit itself writes before
+calling sbatch."""
 from __future__ import annotations
 
 import pytest
@@ -66,8 +67,7 @@ def sbatch_text(cfg) -> str:
     params = OmegaConf.to_container(cfg.hydra.launcher, resolve=True)
     params.pop("_target_")
     params["submitit_folder"] = "/tmp/rk-sbatch-text/%j"
-    executor = SlurmLauncher(**params)._executor()
-    return executor._executor._make_submission_file_text("python -m submitit.core._submit x", "uid")
+    return SlurmLauncher(**params).sbatch_text("python -m submitit.core._submit x")
 
 
 def test_profile_values_reach_the_cpu_sbatch_script(hydra, profile_dir):
