@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
-EXTRACT_VERSION = "1"
+from reasonkit.think import split_think, strip_think
 
-EXTRACTORS = ("answer_tag", "boxed", "gsm8k", "answer_is", "last_number")
+EXTRACT_VERSION = "2"
+
+EXTRACTORS = ("answer_tag", "boxed", "gsm8k", "answer_is", "math_verify", "last_number")
+# explicit answer markers: the only ones trusted in a response cut by the length limit
+MARKERS = ("answer_tag", "boxed", "gsm8k", "answer_is")
+DEFAULT_ORDER = ("answer_tag", "boxed", "gsm8k", "answer_is", "math_verify")
+THINK_FALLBACKS = ("none", "last_boxed")
+ON_LENGTH = ("markers", "none", "all")
 
 
 @dataclass(frozen=True)
@@ -25,45 +32,7 @@ class Extraction:
 
 
 # --------------------------------------------------------------------------- reasoning
-
-
-def strip_think(text: str, tags: Sequence[str] = ("think",), unclosed: str = "drop") -> str:
-    """Remove ``<tag>…</tag>`` blocks.
-
-    A closing tag with no opening one means the template put ``<tag>`` in the prompt (R1, Qwen3):
-    everything before it is reasoning. An opening tag never closed means generation stopped while
-    thinking: ``unclosed="drop"`` discards the rest (no final answer exists), ``"keep"`` keeps it.
-    """
-    for tag in tags:
-        text = _strip_one_tag(text, tag, unclosed)
-    return text
-
-
-def _strip_one_tag(text: str, tag: str, unclosed: str) -> str:
-    low = text.lower()
-    open_t, close_t = f"<{tag.lower()}>", f"</{tag.lower()}>"
-    if open_t not in low and close_t not in low:
-        return text
-    out: list[str] = []
-    pos = 0
-    first_open = low.find(open_t)
-    first_close = low.find(close_t)
-    if first_close != -1 and (first_open == -1 or first_close < first_open):
-        pos = first_close + len(close_t)  # orphan close: prompt opened the block
-    while True:
-        o = low.find(open_t, pos)
-        if o == -1:
-            out.append(text[pos:])
-            break
-        out.append(text[pos:o])
-        c = low.find(close_t, o + len(open_t))
-        if c == -1:
-            if unclosed == "keep":
-                out.append(text[o + len(open_t):])
-            break
-        pos = c + len(close_t)
-    return "".join(out)
-
+# the <think> splitter lives in reasonkit.think (shared with engines and formats)
 
 _HARMONY_END = ("<|end|>", "<|return|>", "<|call|>", "<|start|>")
 
@@ -105,11 +74,11 @@ def strip_harmony(text: str) -> str:
 
 
 def strip_reasoning(text: str, think_tags: Sequence[str] = ("think",), harmony: bool = True,
-                    unclosed: str = "drop") -> str:
+                    unclosed: str = "drop", opened: bool = False) -> str:
     """The part of a response that may hold the final answer."""
     if harmony:
         text = strip_harmony(text)
-    return strip_think(text, think_tags, unclosed)
+    return strip_think(text, think_tags, unclosed, opened)
 
 
 # --------------------------------------------------------------------------- boxed
@@ -229,9 +198,9 @@ _MATH_SPAN_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]
 _NUMBER_HEAD_RE = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?%?|-?[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?%?")
 
 
-def answer_is(text: str) -> str | None:
-    """After the last "answer is" / "Answer:" / "final answer is": a math span, a number, or the
-    rest of the sentence (what strict "Final Answer:" regexes miss)."""
+def _answer_is(text: str) -> tuple[str, bool] | None:
+    """(answer, is_sentence) after the last cue; ``is_sentence``: no math span, box or leading
+    number was found, so the answer is the rest of the sentence."""
     start = None
     for m in _ANSWER_CUE_RE.finditer(text):
         j = _after_cue(text, m.end())
@@ -248,18 +217,42 @@ def answer_is(text: str) -> str | None:
     line = rest.split("\n", 1)[0]
     span = _MATH_SPAN_RE.match(line)
     if span:
-        return next(g for g in span.groups() if g is not None).strip()
+        return next(g for g in span.groups() if g is not None).strip(), False
     boxed = last_boxed(line)
     if boxed is not None:
-        return boxed
+        return boxed, False
     num = _NUMBER_HEAD_RE.match(line)
     if num and (num.end() == len(line) or not line[num.end()].isalnum()):
-        return num.group(0)
+        return num.group(0), False
     # up to the end of the sentence: a period followed by a space or the end (not a decimal point)
     m = re.search(r"\.(?:\s|$)", line)
     sentence = line[:m.start()] if m else line
     sentence = sentence.strip().strip("*").strip()
-    return sentence or None
+    return (sentence, True) if sentence else None
+
+
+def answer_is(text: str) -> str | None:
+    """After the last "answer is" / "Answer:" / "final answer is": a math span, a number, or the
+    rest of the sentence (what strict "Final Answer:" regexes miss)."""
+    found = _answer_is(text)
+    return found[0] if found else None
+
+
+# two words of prose ("James runs a total of 540 meters"), not a LaTeX command or an expression
+_PROSE_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}\s+[A-Za-z]{2,}(?![A-Za-z])")
+
+
+def tail(text: str, chars: int) -> str:
+    """The final part of a response, cut at a line start so that no ``$…$`` pair is split (a
+    single line longer than ``chars`` is kept whole, up to ``4 * chars``)."""
+    if len(text) <= chars:
+        return text
+    cut = len(text) - chars
+    nl = text.rfind("\n", 0, cut)
+    if nl != -1 and len(text) - nl <= 4 * chars:
+        return text[nl + 1:]
+    nl = text.find("\n", cut)
+    return text[nl + 1:] if nl != -1 and nl + 1 < len(text) else text[-chars:]
 
 
 _LAST_NUMBER_RE = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|-?[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?")
@@ -303,23 +296,66 @@ def clean_answer(ans: str) -> str:
 _FUNCS = {"answer_tag": answer_tag, "boxed": last_boxed, "gsm8k": gsm8k,
           "answer_is": answer_is, "last_number": last_number}
 
+TailParser = Callable[[str], "str | None"]
 
-def extract_answer(text: str | None, order: Iterable[str] = EXTRACTORS,
+
+def mv_parse(text: str) -> str | None:
+    """math-verify's own parser, in this process (sympy is imported on first use). Judges route
+    this through their worker pool instead (hard timeout, no sympy in the parent)."""
+    from .mv_worker import parse_answer
+
+    return parse_answer(text)
+
+
+def extract_answer(text: str | None, order: Iterable[str] = DEFAULT_ORDER,
                    think_tags: Sequence[str] = ("think",), harmony: bool = True,
-                   unclosed: str = "drop") -> Extraction:
-    """Strip reasoning, then try each extractor in ``order``; the first hit wins."""
+                   unclosed: str = "drop", *, opened_think: bool = False,
+                   think_fallback: str = "none", finish_reason: str | None = None,
+                   on_length: str = "markers", tail_chars: int = 1000,
+                   parse: TailParser | None = None) -> Extraction:
+    """Strip reasoning, then try each extractor in ``order``; the first hit wins.
+
+    ``parse`` is math-verify's parser (``mv_parse`` when None): the ``math_verify`` extractor
+    hands it the response's final ``tail_chars``; "Answer: <sentence>" hands it the sentence.
+    A response that stopped on the length limit (``finish_reason == "length"``) may be cut
+    anywhere, so by default (``on_length="markers"``) only explicit markers count there;
+    ``"none"``: never an answer, ``"all"``: as any other response. When nothing is found outside
+    the reasoning, ``think_fallback="last_boxed"`` takes the last box of the final (or unclosed)
+    think block; by default (``"none"``) reasoning never yields an answer.
+    """
     if not text:
         return Extraction(None, "none")
-    body = strip_reasoning(text, think_tags, harmony, unclosed)
-    for name in order:
-        fn = _FUNCS.get(name)
-        if fn is None:
-            raise ValueError(f"unknown extractor {name!r}; expected one of {', '.join(EXTRACTORS)}")
-        found = fn(body)
+    p = parse or mv_parse
+    if harmony:
+        text = strip_harmony(text)
+    split = split_think(text, think_tags, opened_think)
+    body = split.answer
+    if not split.closed and unclosed == "keep":
+        body = body + split.blocks[-1]
+    names = list(order)
+    if finish_reason == "length" and on_length != "all":
+        names = [n for n in names if n in MARKERS] if on_length == "markers" else []
+    for name in names:
+        if name == "math_verify":
+            found = p(tail(body, tail_chars)) if body.strip() else None
+        elif name == "answer_is":
+            hit = _answer_is(body)
+            found = hit[0] if hit else None
+            if hit and hit[1] and _PROSE_RE.search(hit[0]):
+                found = p(hit[0]) or hit[0]
+        else:
+            fn = _FUNCS.get(name)
+            if fn is None:
+                raise ValueError(f"unknown extractor {name!r}; expected one of {', '.join(EXTRACTORS)}")
+            found = fn(body)
         if found is not None:
             found = clean_answer(found)
             if found:
                 return Extraction(found, name)
+    if think_fallback == "last_boxed" and split.blocks and (finish_reason != "length" or on_length != "none"):
+        found = last_boxed(split.blocks[-1])
+        if found is not None and clean_answer(found):
+            return Extraction(clean_answer(found), "think_boxed")
     return Extraction(None, "none")
 
 
