@@ -106,15 +106,14 @@ def _match_braces(text: str) -> dict[int, int]:
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 
 
-def last_boxed(text: str) -> str | None:
-    """Content of the last complete ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces kept), or of
-    ``\\boxed 5`` (argument without braces)."""
-    starts = [m.end() for m in _BOX_RE.finditer(text)]
-    if not starts:
+def _last_boxed_span(text: str) -> tuple[str, int, int] | None:
+    """(content, start of ``\\boxed``, end after the box) of the last complete box."""
+    marks = list(_BOX_RE.finditer(text))
+    if not marks:
         return None
     pairs = None
-    for s in reversed(starts):
-        j = s
+    for m in reversed(marks):
+        j = m.end()
         while j < len(text) and text[j] in " \t":
             j += 1
         if j < len(text) and text[j] == "{":
@@ -122,15 +121,62 @@ def last_boxed(text: str) -> str | None:
                 pairs = _match_braces(text)
             end = pairs.get(j)
             if end is not None:
-                return text[j + 1:end]
+                return text[j + 1:end], m.start(), end + 1
             continue  # truncated box: try an earlier one
-        if j > s:  # "\boxed 5": the argument runs to whitespace or '$'
+        if j > m.end():  # "\boxed 5": the argument runs to whitespace or '$'
             k = j
             while k < len(text) and text[k] not in " \t\n$":
                 k += 1
             if k > j:
-                return text[j:k]
+                return text[j:k], m.start(), k
     return None
+
+
+# what may stand between boxes that together are one answer: "\boxed{1}, \boxed{2}",
+# "\boxed{(2, 2)} \quad \text{and} \quad \boxed{(6, 2)}", "\(y_1 = \boxed{a}\) and \(y_2 = \boxed{b}\)"
+_BOX_GAP_RE = re.compile(r"(?:[ \t\n,;$]|\\[()\[\]]|\\q?quad|\\text\{[^{}\n]{0,30}\}|and|or|"
+                         r"[A-Za-z](?:_\{?[0-9A-Za-z]{1,3}\}?)?[ \t]*=)*")
+_MAX_GAP = 60
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last complete ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces kept), or of
+    ``\\boxed 5`` (argument without braces). Boxes right before it that are joined only by
+    commas, "and", ``\\quad`` or ``y_2 =`` are one multi-part answer: their distinct contents
+    are joined with ", " (as math-verify reads them)."""
+    last = _last_boxed_span(text)
+    if last is None:
+        return None
+    parts = [last[0]]
+    start = last[1]
+    while start > 0 and len(parts) < 20:
+        prev = _last_boxed_span(text[:start])
+        if prev is None:
+            break
+        gap = text[prev[2]:start]
+        if len(gap) > _MAX_GAP or "\n\n" in gap or not _BOX_GAP_RE.fullmatch(gap):
+            break
+        parts.append(prev[0])
+        start = prev[1]
+    seen: list[str] = []
+    for p in reversed(parts):
+        if p.strip() not in [q.strip() for q in seen]:
+            seen.append(p)
+    return ", ".join(q.strip() for q in seen) if len(seen) > 1 else parts[0]
+
+
+_PERCENT_RE = re.compile(r"[ \t]*\$?[ \t]*(?:\\?%|percent\b|pct\b|per[ \t]cent\b)", re.IGNORECASE)
+
+
+def percent_after(text: str, end: int) -> bool:
+    """A percent sign or word right after position ``end`` ("28 percent", "$28$ %")."""
+    return _PERCENT_RE.match(text, end) is not None
+
+
+def with_percent(answer: str) -> str:
+    """``28`` → ``28\\%`` (unchanged when it already ends with a percent sign)."""
+    a = answer.rstrip()
+    return a if a.endswith("%") else a + "\\%"
 
 
 # --------------------------------------------------------------------------- other formats
@@ -198,9 +244,9 @@ _MATH_SPAN_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]
 _NUMBER_HEAD_RE = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?%?|-?[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?%?")
 
 
-def _answer_is(text: str) -> tuple[str, bool] | None:
-    """(answer, is_sentence) after the last cue; ``is_sentence``: no math span, box or leading
-    number was found, so the answer is the rest of the sentence."""
+def _answer_is(text: str) -> tuple[str, bool, int] | None:
+    """(answer, is_sentence, where the answer starts) after the last cue; ``is_sentence``: no
+    math span, box or leading number was found, so the answer is the rest of the sentence."""
     start = None
     for m in _ANSWER_CUE_RE.finditer(text):
         j = _after_cue(text, m.end())
@@ -214,21 +260,25 @@ def _answer_is(text: str) -> tuple[str, bool] | None:
         rest = rest.lstrip()
     if not rest:
         return None
+    at = len(text) - len(rest)
     line = rest.split("\n", 1)[0]
     span = _MATH_SPAN_RE.match(line)
     if span:
-        return next(g for g in span.groups() if g is not None).strip(), False
+        value = next(g for g in span.groups() if g is not None).strip()
+        if percent_after(line, span.end()):
+            value = with_percent(value)
+        return value, False, at
     boxed = last_boxed(line)
     if boxed is not None:
-        return boxed, False
+        return boxed, False, at
     num = _NUMBER_HEAD_RE.match(line)
     if num and (num.end() == len(line) or not line[num.end()].isalnum()):
-        return num.group(0), False
+        return num.group(0), False, at
     # up to the end of the sentence: a period followed by a space or the end (not a decimal point)
     m = re.search(r"\.(?:\s|$)", line)
     sentence = line[:m.start()] if m else line
     sentence = sentence.strip().strip("*").strip()
-    return (sentence, True) if sentence else None
+    return (sentence, True, at) if sentence else None
 
 
 def answer_is(text: str) -> str | None:
@@ -240,6 +290,10 @@ def answer_is(text: str) -> str | None:
 
 # two words of prose ("James runs a total of 540 meters"), not a LaTeX command or an expression
 _PROSE_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}\s+[A-Za-z]{2,}(?![A-Za-z])")
+
+
+# a word of prose ("indeed 6", "correct"), not inside a LaTeX command name
+_WORD_RE2 = re.compile(r"(?<![\\A-Za-z{])[A-Za-z]{2,}")
 
 
 def tail(text: str, chars: int) -> str:
@@ -307,6 +361,25 @@ def mv_parse(text: str) -> str | None:
     return parse_answer(text)
 
 
+def _answer_is_value(body: str, parse: TailParser) -> tuple[str | None, int, bool]:
+    """The "answer is" extraction and where it starts; a sentence of prose ("Answer: James runs
+    540 meters a week") is handed to math-verify's parser, and kept whole only when it holds no
+    math. Also says whether the value is math (not a sentence kept whole)."""
+    hit = _answer_is(body)
+    if hit is None:
+        return None, -1, False
+    value, sentence, at = hit
+    if sentence and _WORD_RE2.search(value):
+        parsed = parse(value)
+        if parsed is not None:
+            k = value.rfind(parsed)
+            pct = k != -1 and percent_after(value, k + len(parsed))
+            return (with_percent(parsed) if pct else parsed), at, True
+        if not any(ch.isdigit() for ch in value):
+            return None, at, False  # "the answer is correct": a remark, not an answer
+    return value, at, not sentence
+
+
 def extract_answer(text: str | None, order: Iterable[str] = DEFAULT_ORDER,
                    think_tags: Sequence[str] = ("think",), harmony: bool = True,
                    unclosed: str = "drop", *, opened_think: bool = False,
@@ -337,12 +410,27 @@ def extract_answer(text: str | None, order: Iterable[str] = DEFAULT_ORDER,
         names = [n for n in names if n in MARKERS] if on_length == "markers" else []
     for name in names:
         if name == "math_verify":
-            found = p(tail(body, tail_chars)) if body.strip() else None
+            found = None
+            if body.strip():
+                tl = tail(body, tail_chars)
+                found = p(tl)
+                if found is not None:
+                    at = tl.rfind(found)
+                    if at != -1 and percent_after(tl, at + len(found)):
+                        found = with_percent(found)
         elif name == "answer_is":
-            hit = _answer_is(body)
-            found = hit[0] if hit else None
-            if hit and hit[1] and _PROSE_RE.search(hit[0]):
-                found = p(hit[0]) or hit[0]
+            found = _answer_is_value(body, p)[0]
+        elif name == "boxed":
+            span = _last_boxed_span(body)
+            found = last_boxed(body) if span else None
+            if span and percent_after(body, span[2]):
+                found = with_percent(found)  # type: ignore[arg-type]
+            if span and "answer_is" in names:
+                # "… \boxed{255} … Final Answer: The final answer is $10,455$": the later
+                # explicit answer wins (a cue whose sentence holds no math does not)
+                later, at, is_math = _answer_is_value(body, p)
+                if later is not None and is_math and at > span[2]:
+                    found, name = later, "answer_is"
         else:
             fn = _FUNCS.get(name)
             if fn is None:

@@ -23,6 +23,8 @@ def _as_latex(s: str) -> str:
     (its plain-expression fallback still sees ``1/2``)."""
     if "\\boxed" in s or s.lstrip().startswith("$"):
         return s
+    if "%" in s:  # math-verify reads "$60\\%$" as 60 but cannot parse "\\boxed{60\\%}"
+        return "$" + s + "$"
     return "\\boxed{" + s + "}"
 
 
