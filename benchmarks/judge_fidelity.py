@@ -196,7 +196,56 @@ def main() -> None:
     res["seconds"] = round(time.time() - t0, 1)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out + ".json").write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
+    Path(a.out + ".md").write_text(markdown(res))
     print(summary(res))
+
+
+def markdown(res: dict[str, Any]) -> str:
+    """Counts and every disagreement category (the rows themselves are in the JSON: the R1 dumps
+    have no license, so only row numbers and extracted answers are kept)."""
+    out = ["# judge=math fidelity on real outputs", "", f"Machine: `{res['machine']}`  ",
+           f"Command: `{res['command']}` ({res['seconds']} s)  ", f"Code versions: `{res['code_versions']}`", ""]
+    if "math_verify_tests" in res:
+        m = res["math_verify_tests"]
+        out += ["## math-verify's own default-matching tests", "",
+                f"judge=math agrees with `expected` on **{m['judge_agree']}/{m['cases']}**; raw math-verify "
+                f"{m['raw_agree']}/{m['cases']}.", ""]
+        for d in m["disagreements"]:
+            out.append(f"- `{d['id']}`: expected {d['expected']}, judge {d['judge']} (extracted "
+                       f"`{d['extracted']}`), raw {d['raw']}")
+        out.append("")
+    if "gpt3_gsm8k" in res:
+        g = res["gpt3_gsm8k"]
+        out += ["## GPT-3 GSM8K vs OpenAI's is_correct", "",
+                f"judge=math **{g['judge_agree']}/{g['samples']}**; raw math-verify {g['raw_agree']}/{g['samples']}.", ""]
+        for d in g["judge_disagreements"]:
+            out.append(f"- `{d['id']}`: label {d['label']}, judge {d['judge']} (`{d['extracted']}`)")
+        out.append("")
+    if "r1_distill" in res:
+        out += ["## R1-distill dumps: samples judged correct", "",
+                "| file/model/config | judge=math | raw math-verify | disagreements | judge-only right | raw-only right |",
+                "|---|---|---|---|---|---|"]
+        for k, v in res["r1_distill"].items():
+            jo = sum(d["judge"] and not d["raw"] for d in v["disagreements"])
+            out.append(f"| {k} | {v['judge_correct']} | {v['raw_correct']} | {len(v['disagreements'])} | {jo} | "
+                       f"{len(v['disagreements']) - jo} |")
+        out += ["", "### Disagreement categories (automatic first cut)", ""]
+        for k, v in res["r1_distill"].items():
+            cats = Counter(_category(d) for d in v["disagreements"])
+            if cats:
+                out.append(f"- {k}: " + "; ".join(f"{c}: {n}" for c, n in cats.most_common()))
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def _category(d: dict[str, Any]) -> str:
+    if d["judge"]:
+        return f"judge right, raw wrong (via {d['method']})"
+    if d["extracted"] is None:
+        return "judge: no answer" + ("" if d["has_close_think"] else " (no </think>: cut while thinking)")
+    if d["method"] == "math_verify":
+        return "judge: unmarked tail parsed, raw took a box elsewhere"
+    return f"judge wrong via {d['method']}"
 
 
 def summary(res: dict[str, Any]) -> str:

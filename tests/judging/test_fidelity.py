@@ -13,7 +13,12 @@ from .conftest import load_cases
 MV = load_cases("math_verify_tests.json")
 
 # math-verify's tests where judge=math is knowingly different, with the reason (empty: none)
-KNOWN_DIFFERENT: dict[str, str] = {}
+KNOWN_DIFFERENT: dict[str, str] = {
+    "test_boxed.test_boxed[0]": "pred '${35 cm,4}$' is extracted as '{35 cm,4}' and re-read boxed, "
+                                "which math-verify does not parse as the set {35, 4}",
+    "test_open_thoughts.test_open_thoughts[27]": "gold '\\boxed{1} papers and \\boxed{2} bins': "
+                                                 "words between the boxes, so only the last box (2) is the gold",
+}
 
 
 def _raw(gold: str, pred: str) -> bool:
@@ -33,7 +38,21 @@ def test_math_verify_cases_agree(checker):
     differ = {k: (c["gold"], c["pred"], s["extracted"]) for c, s in zip(cases, out)
               if not ours[(k := c["id"])] and k not in KNOWN_DIFFERENT}
     assert not differ, differ
-    assert sum(ours.values()) >= sum(raw.values())
+    # every listed difference still exists (a fixed one must leave the list)
+    assert all(not ours[k] for k in KNOWN_DIFFERENT), [k for k in KNOWN_DIFFERENT if ours[k]]
+    assert sum(ours.values()) >= sum(raw.values()) - len(KNOWN_DIFFERENT)
+
+
+def test_real_gpt3_gsm8k_rows(checker):
+    """Rows of OpenAI's GPT-3 GSM8K solutions (MIT) with their is_correct labels: final lines
+    "A: 90,000", cut-off arithmetic, dollar amounts."""
+    doc = load_cases("real_regressions.json")
+    judge = MathJudge(to_config({"workers": 2}), checker=checker)
+    cases = doc["cases"]
+    out = list(judge.judge(iter({"id": f"{c['id']}_0", "problem_id": c["id"], "k": 0,
+                                 "answer": c["gold"], "response": c["response"]} for c in cases)))
+    wrong = [(c["id"], c["gold"], s["extracted"]) for c, s in zip(cases, out) if s["correct"] != c["correct"]]
+    assert not wrong and any(c["correct"] for c in cases) and not all(c["correct"] for c in cases)
 
 
 def _one(response, gold="540", **extra):
