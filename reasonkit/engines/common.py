@@ -61,18 +61,13 @@ def apply_think(text: str, mode: str, open_tag: str = "<think>", close_tag: str 
     """
     if mode == "keep":
         return text, {}
-    end = text.find(close_tag)
-    if end < 0:
-        start = text.find(open_tag)
-        reasoning = text[start + len(open_tag):] if start >= 0 else text
-        return "", {"reasoning": reasoning.strip(), "think_closed": False} if mode == "split" else {"think_closed": False}
-    start = text.find(open_tag, 0, end)
-    reasoning = text[start + len(open_tag) if start >= 0 else 0: end]
-    answer = text[end + len(close_tag):].lstrip()
-    extra: dict[str, Any] = {"think_closed": True}
+    from reasonkit.think import split_think  # the one splitter engines, formats and judges share
+
+    t = split_think(text, (open_tag.strip("<>"),), opened=True)
+    extra: dict[str, Any] = {"think_closed": t.closed}
     if mode == "split":
-        extra["reasoning"] = reasoning.strip()
-    return answer, extra
+        extra["reasoning"] = (t.reasoning or "").strip()
+    return (t.answer.lstrip() if t.closed else ""), extra
 
 
 def on_cpu() -> bool:

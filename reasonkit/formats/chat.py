@@ -1,22 +1,18 @@
 """Chat-message rows (TRL's conversational format) and ``<think>`` handling shared by formats."""
 from __future__ import annotations
 
-import re
 from typing import Any
 
-_THINK = re.compile(r"<think>(.*?)</think>\s*", re.S)
+from reasonkit.think import split_think as _split
 
 
 def split_think(response: str) -> tuple[str | None, str]:
     """(reasoning, answer). Also handles an unopened ``…</think>`` (templates that put the
     opening tag in the generation prompt, as R1-style models do)."""
-    m = _THINK.search(response)
-    if m:
-        return m.group(1).strip(), (response[: m.start()] + response[m.end():]).strip()
-    if "</think>" in response and "<think>" not in response:
-        reasoning, _, answer = response.partition("</think>")
-        return reasoning.strip(), answer.strip()
-    return None, response
+    t = _split(response)  # reasonkit.think: the splitter engines and judges use too
+    if t.reasoning is None or not t.closed:
+        return None, response
+    return t.reasoning.strip(), t.answer.strip()
 
 
 def apply_think(response: str, think: str) -> tuple[str, str | None]:

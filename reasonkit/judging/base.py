@@ -5,6 +5,13 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, Protocol
 
+from reasonkit.registry import Registry
+
+# ``conf/judge/<name>.yaml`` → the module whose class registers ``<name>`` (imported on first use)
+JUDGES: Registry = Registry("judge", "reasonkit.judging", modules={
+    "math": "math_judge", "vote": "vote", "judge_vote": "vote", "code": "code_judge",
+    "choice": "choice", "critique": "choice", "llm": "llm"})
+
 
 class Judge(Protocol):
     name: str
@@ -90,6 +97,22 @@ class BaseJudge:
             st["no_answer"] += 1
         else:
             st["extracted"] += 1
+
+    @classmethod
+    def from_config(cls, cfg: Any, engine: Any = None, render: Any = None) -> "BaseJudge":
+        """What ``build_judge`` calls; only judges that need an engine look at it."""
+        return cls(cfg)
+
+    @classmethod
+    def code_versions(cls, cfg: Any) -> dict[str, str]:
+        """Versions of every piece of code this judge runs under ``cfg`` (its artifact hash
+        covers them). Judges that run more code add theirs."""
+        from reasonkit.think import THINK_VERSION
+
+        from .extract import EXTRACT_VERSION
+
+        return {"judge": f"{cls.name}@{cls.version}", "extract": EXTRACT_VERSION,
+                "think": THINK_VERSION}
 
     def judge(self, samples: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         raise NotImplementedError

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
-from .base import BaseJudge
+from reasonkit.think import THINK_VERSION
+
+from .base import JUDGES, BaseJudge
 from .config import JudgeConfig
 from .extract import EXTRACT_VERSION, extract_choice, extract_conclusion, normalize_label
 
@@ -51,9 +53,10 @@ class _LabelJudge(BaseJudge):
             yield s
 
 
+@JUDGES.register("choice")
 class ChoiceJudge(_LabelJudge):
     name = "choice"
-    version = f"{CHOICE_VERSION}+x{EXTRACT_VERSION}"
+    version = f"{CHOICE_VERSION}+x{EXTRACT_VERSION}+t{THINK_VERSION}"
 
     def _extract(self, response: Any):
         e = self.cfg.extract
@@ -63,11 +66,12 @@ class ChoiceJudge(_LabelJudge):
         return gold_letter(answer, self.cfg.choices.upper())
 
 
+@JUDGES.register("critique")
 class CritiqueJudge(_LabelJudge):
     """A critique is correct when its conclusion matches the target right/wrong label."""
 
     name = "critique"
-    version = f"{CRITIQUE_VERSION}+x{EXTRACT_VERSION}"
+    version = f"{CRITIQUE_VERSION}+x{EXTRACT_VERSION}+t{THINK_VERSION}"
 
     def _extract(self, response: Any):
         c, e = self.cfg, self.cfg.extract

@@ -13,7 +13,9 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable, Iterator
 
-from .base import BaseJudge, JudgeInputError
+from reasonkit.think import THINK_VERSION
+
+from .base import JUDGES, BaseJudge, JudgeInputError
 from .config import JudgeConfig
 from .extract import EXTRACT_VERSION, extract_code
 from .sandbox import RunResult, Sandbox, SandboxUnavailable, TestSpec, parse_tests
@@ -33,9 +35,10 @@ def sample_tests(s: dict[str, Any], n: int) -> TestSpec:
         raise JudgeInputError(str(e)) from None
 
 
+@JUDGES.register("code")
 class CodeJudge(BaseJudge):
     name = "code"
-    version = f"{CODE_VERSION}+x{EXTRACT_VERSION}"
+    version = f"{CODE_VERSION}+x{EXTRACT_VERSION}+t{THINK_VERSION}"
 
     def __init__(self, cfg: JudgeConfig) -> None:
         super().__init__()

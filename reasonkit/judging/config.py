@@ -21,9 +21,21 @@ class ExtractConfig:
     harmony: bool = True  # gpt-oss channels: keep only the ``final`` channel
     # an opened but never closed think block (truncated generation): "drop" its text or "keep" it
     unclosed_think: str = "drop"
-    # extractors tried in order; the first that finds something wins
+    # the chat template opened the think block in the prompt (R1, Qwen3 with sampler.think=keep):
+    # a response without any closing tag is then reasoning only (no answer)
+    opened_think: bool = False
+    # nothing found outside the reasoning: "none" (no answer) or "last_boxed" (the last box of the
+    # final or unclosed think block)
+    think_fallback: str = "none"
+    # a response that stopped on the length limit (finish_reason "length") may be cut anywhere:
+    # "markers" (only explicit markers: answer tag, box, ####, "the answer is"), "none" or "all"
+    on_length: str = "markers"
+    # extractors tried in order; the first that finds something wins. math_verify: math-verify's
+    # own parser (LaTeX, then plain expressions) on the final tail_chars of the response;
+    # last_number (off by default) keeps the last number of the text
     order: list[str] = field(
-        default_factory=lambda: ["answer_tag", "boxed", "gsm8k", "answer_is", "last_number"])
+        default_factory=lambda: ["answer_tag", "boxed", "gsm8k", "answer_is", "math_verify"])
+    tail_chars: int = 1000
     # answers longer than this are not sent to the verifier (verdict false, counted in stats)
     max_answer_chars: int = 2000
 

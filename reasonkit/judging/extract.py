@@ -11,11 +11,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
-EXTRACT_VERSION = "1"
+from reasonkit.think import split_think, strip_think
 
-EXTRACTORS = ("answer_tag", "boxed", "gsm8k", "answer_is", "last_number")
+EXTRACT_VERSION = "2"
+
+EXTRACTORS = ("answer_tag", "boxed", "gsm8k", "answer_is", "math_verify", "last_number")
+# explicit answer markers: the only ones trusted in a response cut by the length limit
+MARKERS = ("answer_tag", "boxed", "gsm8k", "answer_is")
+DEFAULT_ORDER = ("answer_tag", "boxed", "gsm8k", "answer_is", "math_verify")
+THINK_FALLBACKS = ("none", "last_boxed")
+ON_LENGTH = ("markers", "none", "all")
 
 
 @dataclass(frozen=True)
@@ -25,45 +32,7 @@ class Extraction:
 
 
 # --------------------------------------------------------------------------- reasoning
-
-
-def strip_think(text: str, tags: Sequence[str] = ("think",), unclosed: str = "drop") -> str:
-    """Remove ``<tag>…</tag>`` blocks.
-
-    A closing tag with no opening one means the template put ``<tag>`` in the prompt (R1, Qwen3):
-    everything before it is reasoning. An opening tag never closed means generation stopped while
-    thinking: ``unclosed="drop"`` discards the rest (no final answer exists), ``"keep"`` keeps it.
-    """
-    for tag in tags:
-        text = _strip_one_tag(text, tag, unclosed)
-    return text
-
-
-def _strip_one_tag(text: str, tag: str, unclosed: str) -> str:
-    low = text.lower()
-    open_t, close_t = f"<{tag.lower()}>", f"</{tag.lower()}>"
-    if open_t not in low and close_t not in low:
-        return text
-    out: list[str] = []
-    pos = 0
-    first_open = low.find(open_t)
-    first_close = low.find(close_t)
-    if first_close != -1 and (first_open == -1 or first_close < first_open):
-        pos = first_close + len(close_t)  # orphan close: prompt opened the block
-    while True:
-        o = low.find(open_t, pos)
-        if o == -1:
-            out.append(text[pos:])
-            break
-        out.append(text[pos:o])
-        c = low.find(close_t, o + len(open_t))
-        if c == -1:
-            if unclosed == "keep":
-                out.append(text[o + len(open_t):])
-            break
-        pos = c + len(close_t)
-    return "".join(out)
-
+# the <think> splitter lives in reasonkit.think (shared with engines and formats)
 
 _HARMONY_END = ("<|end|>", "<|return|>", "<|call|>", "<|start|>")
 
@@ -105,11 +74,11 @@ def strip_harmony(text: str) -> str:
 
 
 def strip_reasoning(text: str, think_tags: Sequence[str] = ("think",), harmony: bool = True,
-                    unclosed: str = "drop") -> str:
+                    unclosed: str = "drop", opened: bool = False) -> str:
     """The part of a response that may hold the final answer."""
     if harmony:
         text = strip_harmony(text)
-    return strip_think(text, think_tags, unclosed)
+    return strip_think(text, think_tags, unclosed, opened)
 
 
 # --------------------------------------------------------------------------- boxed
@@ -137,15 +106,14 @@ def _match_braces(text: str) -> dict[int, int]:
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 
 
-def last_boxed(text: str) -> str | None:
-    """Content of the last complete ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces kept), or of
-    ``\\boxed 5`` (argument without braces)."""
-    starts = [m.end() for m in _BOX_RE.finditer(text)]
-    if not starts:
+def _last_boxed_span(text: str) -> tuple[str, int, int] | None:
+    """(content, start of ``\\boxed``, end after the box) of the last complete box."""
+    marks = list(_BOX_RE.finditer(text))
+    if not marks:
         return None
     pairs = None
-    for s in reversed(starts):
-        j = s
+    for m in reversed(marks):
+        j = m.end()
         while j < len(text) and text[j] in " \t":
             j += 1
         if j < len(text) and text[j] == "{":
@@ -153,15 +121,62 @@ def last_boxed(text: str) -> str | None:
                 pairs = _match_braces(text)
             end = pairs.get(j)
             if end is not None:
-                return text[j + 1:end]
+                return text[j + 1:end], m.start(), end + 1
             continue  # truncated box: try an earlier one
-        if j > s:  # "\boxed 5": the argument runs to whitespace or '$'
+        if j > m.end():  # "\boxed 5": the argument runs to whitespace or '$'
             k = j
             while k < len(text) and text[k] not in " \t\n$":
                 k += 1
             if k > j:
-                return text[j:k]
+                return text[j:k], m.start(), k
     return None
+
+
+# what may stand between boxes that together are one answer: "\boxed{1}, \boxed{2}",
+# "\boxed{(2, 2)} \quad \text{and} \quad \boxed{(6, 2)}", "\(y_1 = \boxed{a}\) and \(y_2 = \boxed{b}\)"
+_BOX_GAP_RE = re.compile(r"(?:[ \t\n,;$]|\\[()\[\]]|\\q?quad|\\text\{[^{}\n]{0,30}\}|and|or|"
+                         r"[A-Za-z](?:_\{?[0-9A-Za-z]{1,3}\}?)?[ \t]*=)*")
+_MAX_GAP = 60
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last complete ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces kept), or of
+    ``\\boxed 5`` (argument without braces). Boxes right before it that are joined only by
+    commas, "and", ``\\quad`` or ``y_2 =`` are one multi-part answer: their distinct contents
+    are joined with ", " (as math-verify reads them)."""
+    last = _last_boxed_span(text)
+    if last is None:
+        return None
+    parts = [last[0]]
+    start = last[1]
+    while start > 0 and len(parts) < 20:
+        prev = _last_boxed_span(text[:start])
+        if prev is None:
+            break
+        gap = text[prev[2]:start]
+        if len(gap) > _MAX_GAP or "\n\n" in gap or not _BOX_GAP_RE.fullmatch(gap):
+            break
+        parts.append(prev[0])
+        start = prev[1]
+    seen: list[str] = []
+    for p in reversed(parts):
+        if p.strip() not in [q.strip() for q in seen]:
+            seen.append(p)
+    return ", ".join(q.strip() for q in seen) if len(seen) > 1 else parts[0]
+
+
+_PERCENT_RE = re.compile(r"[ \t]*\$?[ \t]*(?:\\?%|percent\b|pct\b|per[ \t]cent\b)", re.IGNORECASE)
+
+
+def percent_after(text: str, end: int) -> bool:
+    """A percent sign or word right after position ``end`` ("28 percent", "$28$ %")."""
+    return _PERCENT_RE.match(text, end) is not None
+
+
+def with_percent(answer: str) -> str:
+    """``28`` → ``28\\%`` (unchanged when it already ends with a percent sign)."""
+    a = answer.rstrip()
+    return a if a.endswith("%") else a + "\\%"
 
 
 # --------------------------------------------------------------------------- other formats
@@ -229,9 +244,9 @@ _MATH_SPAN_RE = re.compile(r"\$\$(.+?)\$\$|\$(.+?)\$|\\\((.+?)\\\)|\\\[(.+?)\\\]
 _NUMBER_HEAD_RE = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?%?|-?[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?%?")
 
 
-def answer_is(text: str) -> str | None:
-    """After the last "answer is" / "Answer:" / "final answer is": a math span, a number, or the
-    rest of the sentence (what strict "Final Answer:" regexes miss)."""
+def _answer_is(text: str) -> tuple[str, bool, int] | None:
+    """(answer, is_sentence, where the answer starts) after the last cue; ``is_sentence``: no
+    math span, box or leading number was found, so the answer is the rest of the sentence."""
     start = None
     for m in _ANSWER_CUE_RE.finditer(text):
         j = _after_cue(text, m.end())
@@ -245,21 +260,53 @@ def answer_is(text: str) -> str | None:
         rest = rest.lstrip()
     if not rest:
         return None
+    at = len(text) - len(rest)
     line = rest.split("\n", 1)[0]
     span = _MATH_SPAN_RE.match(line)
     if span:
-        return next(g for g in span.groups() if g is not None).strip()
+        value = next(g for g in span.groups() if g is not None).strip()
+        if percent_after(line, span.end()):
+            value = with_percent(value)
+        return value, False, at
     boxed = last_boxed(line)
     if boxed is not None:
-        return boxed
+        return boxed, False, at
     num = _NUMBER_HEAD_RE.match(line)
     if num and (num.end() == len(line) or not line[num.end()].isalnum()):
-        return num.group(0)
+        return num.group(0), False, at
     # up to the end of the sentence: a period followed by a space or the end (not a decimal point)
     m = re.search(r"\.(?:\s|$)", line)
     sentence = line[:m.start()] if m else line
     sentence = sentence.strip().strip("*").strip()
-    return sentence or None
+    return (sentence, True, at) if sentence else None
+
+
+def answer_is(text: str) -> str | None:
+    """After the last "answer is" / "Answer:" / "final answer is": a math span, a number, or the
+    rest of the sentence (what strict "Final Answer:" regexes miss)."""
+    found = _answer_is(text)
+    return found[0] if found else None
+
+
+# two words of prose ("James runs a total of 540 meters"), not a LaTeX command or an expression
+_PROSE_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}\s+[A-Za-z]{2,}(?![A-Za-z])")
+
+
+# a word of prose ("indeed 6", "correct"), not inside a LaTeX command name
+_WORD_RE2 = re.compile(r"(?<![\\A-Za-z{])[A-Za-z]{2,}")
+
+
+def tail(text: str, chars: int) -> str:
+    """The final part of a response, cut at a line start so that no ``$…$`` pair is split (a
+    single line longer than ``chars`` is kept whole, up to ``4 * chars``)."""
+    if len(text) <= chars:
+        return text
+    cut = len(text) - chars
+    nl = text.rfind("\n", 0, cut)
+    if nl != -1 and len(text) - nl <= 4 * chars:
+        return text[nl + 1:]
+    nl = text.find("\n", cut)
+    return text[nl + 1:] if nl != -1 and nl + 1 < len(text) else text[-chars:]
 
 
 _LAST_NUMBER_RE = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?|-?[0-9]+(?:\.[0-9]+)?(?:/[0-9]+)?")
@@ -303,23 +350,100 @@ def clean_answer(ans: str) -> str:
 _FUNCS = {"answer_tag": answer_tag, "boxed": last_boxed, "gsm8k": gsm8k,
           "answer_is": answer_is, "last_number": last_number}
 
+TailParser = Callable[[str], "str | None"]
 
-def extract_answer(text: str | None, order: Iterable[str] = EXTRACTORS,
+
+def mv_parse(text: str) -> str | None:
+    """math-verify's own parser, in this process (sympy is imported on first use). Judges route
+    this through their worker pool instead (hard timeout, no sympy in the parent)."""
+    from .mv_worker import parse_answer
+
+    return parse_answer(text)
+
+
+def _answer_is_value(body: str, parse: TailParser) -> tuple[str | None, int, bool]:
+    """The "answer is" extraction and where it starts; a sentence of prose ("Answer: James runs
+    540 meters a week") is handed to math-verify's parser, and kept whole only when it holds no
+    math. Also says whether the value is math (not a sentence kept whole)."""
+    hit = _answer_is(body)
+    if hit is None:
+        return None, -1, False
+    value, sentence, at = hit
+    if sentence and _WORD_RE2.search(value):
+        parsed = parse(value)
+        if parsed is not None:
+            k = value.rfind(parsed)
+            pct = k != -1 and percent_after(value, k + len(parsed))
+            return (with_percent(parsed) if pct else parsed), at, True
+        if not any(ch.isdigit() for ch in value):
+            return None, at, False  # "the answer is correct": a remark, not an answer
+    return value, at, not sentence
+
+
+def extract_answer(text: str | None, order: Iterable[str] = DEFAULT_ORDER,
                    think_tags: Sequence[str] = ("think",), harmony: bool = True,
-                   unclosed: str = "drop") -> Extraction:
-    """Strip reasoning, then try each extractor in ``order``; the first hit wins."""
+                   unclosed: str = "drop", *, opened_think: bool = False,
+                   think_fallback: str = "none", finish_reason: str | None = None,
+                   on_length: str = "markers", tail_chars: int = 1000,
+                   parse: TailParser | None = None) -> Extraction:
+    """Strip reasoning, then try each extractor in ``order``; the first hit wins.
+
+    ``parse`` is math-verify's parser (``mv_parse`` when None): the ``math_verify`` extractor
+    hands it the response's final ``tail_chars``; "Answer: <sentence>" hands it the sentence.
+    A response that stopped on the length limit (``finish_reason == "length"``) may be cut
+    anywhere, so by default (``on_length="markers"``) only explicit markers count there;
+    ``"none"``: never an answer, ``"all"``: as any other response. When nothing is found outside
+    the reasoning, ``think_fallback="last_boxed"`` takes the last box of the final (or unclosed)
+    think block; by default (``"none"``) reasoning never yields an answer.
+    """
     if not text:
         return Extraction(None, "none")
-    body = strip_reasoning(text, think_tags, harmony, unclosed)
-    for name in order:
-        fn = _FUNCS.get(name)
-        if fn is None:
-            raise ValueError(f"unknown extractor {name!r}; expected one of {', '.join(EXTRACTORS)}")
-        found = fn(body)
+    p = parse or mv_parse
+    if harmony:
+        text = strip_harmony(text)
+    split = split_think(text, think_tags, opened_think)
+    body = split.answer
+    if not split.closed and unclosed == "keep":
+        body = body + split.blocks[-1]
+    names = list(order)
+    if finish_reason == "length" and on_length != "all":
+        names = [n for n in names if n in MARKERS] if on_length == "markers" else []
+    for name in names:
+        if name == "math_verify":
+            found = None
+            if body.strip():
+                tl = tail(body, tail_chars)
+                found = p(tl)
+                if found is not None:
+                    at = tl.rfind(found)
+                    if at != -1 and percent_after(tl, at + len(found)):
+                        found = with_percent(found)
+        elif name == "answer_is":
+            found = _answer_is_value(body, p)[0]
+        elif name == "boxed":
+            span = _last_boxed_span(body)
+            found = last_boxed(body) if span else None
+            if span and percent_after(body, span[2]):
+                found = with_percent(found)  # type: ignore[arg-type]
+            if span and "answer_is" in names:
+                # "… \boxed{255} … Final Answer: The final answer is $10,455$": the later
+                # explicit answer wins (a cue whose sentence holds no math does not)
+                later, at, is_math = _answer_is_value(body, p)
+                if later is not None and is_math and at > span[2]:
+                    found, name = later, "answer_is"
+        else:
+            fn = _FUNCS.get(name)
+            if fn is None:
+                raise ValueError(f"unknown extractor {name!r}; expected one of {', '.join(EXTRACTORS)}")
+            found = fn(body)
         if found is not None:
             found = clean_answer(found)
             if found:
                 return Extraction(found, name)
+    if think_fallback == "last_boxed" and split.blocks and (finish_reason != "length" or on_length != "none"):
+        found = last_boxed(split.blocks[-1])
+        if found is not None and clean_answer(found):
+            return Extraction(clean_answer(found), "think_boxed")
     return Extraction(None, "none")
 
 

@@ -10,12 +10,14 @@ import json
 from typing import Any, Callable, Iterable, Iterator
 
 from ..engines.base import Engine, GenRequest, sample_seed
-from .base import BaseJudge
+from reasonkit.think import THINK_VERSION
+
+from .base import JUDGES, BaseJudge
 from .config import JudgeConfig
 from .extract import EXTRACT_VERSION, strip_reasoning
 from .math_judge import extractor
 
-LLM_VERSION = "1"
+LLM_VERSION = "2"
 
 VERDICT_SCHEMA: dict[str, type | tuple[type, ...]] = {"correct": bool}  # required keys
 OPTIONAL_KEYS: dict[str, type | tuple[type, ...]] = {"reason": str, "extracted": (str, int, float)}
@@ -49,9 +51,21 @@ def parse_verdict(text: str, think_tags=("think",)) -> dict[str, Any]:
     raise VerdictParseError(f'no JSON object with a boolean "correct" in the judge reply{detail}')
 
 
+@JUDGES.register("llm")
 class LLMJudge(BaseJudge):
     name = "llm"
-    version = f"{LLM_VERSION}+x{EXTRACT_VERSION}"
+    version = f"{LLM_VERSION}+x{EXTRACT_VERSION}+t{THINK_VERSION}"
+
+    @classmethod
+    def from_config(cls, cfg: JudgeConfig, engine: Any = None, render: Any = None) -> "LLMJudge":
+        return cls(cfg, engine, render)
+
+    @classmethod
+    def code_versions(cls, cfg: JudgeConfig) -> dict[str, str]:
+        from .math_judge import checker_versions
+
+        # the {extracted} field runs the extractor, whose fallback is math-verify's parser
+        return {**super().code_versions(cfg), "math_verify": checker_versions()["math_verify"]}
 
     def __init__(self, cfg: JudgeConfig, engine: Engine, render: Callable[[str], str] | None = None
                  ) -> None:
@@ -68,7 +82,8 @@ class LLMJudge(BaseJudge):
         response = s.get("response") or ""
         if self.cfg.llm.strip_reasoning:
             e = self.cfg.extract
-            response = strip_reasoning(response, e.think_tags, e.harmony, e.unclosed_think).strip()
+            response = strip_reasoning(response, e.think_tags, e.harmony, e.unclosed_think,
+                                       e.opened_think).strip()
         return self.cfg.llm.prompt.format(prompt=s.get("prompt", ""), response=response,
                                           answer=s.get("answer") or "", extracted=s.get("extracted") or "")
 
@@ -96,7 +111,7 @@ class LLMJudge(BaseJudge):
                                f"completion lists for {len(batch)} requests")
         for s, comps in zip(batch, outs):
             reply = comps[0].text if comps else ""
-            ext = self.extract(s.get("response"))
+            ext = self.extract(s.get("response"), s.get("finish_reason"))
             meta: dict[str, Any] = {"extract_method": ext.method, "judge_reply": reply[:2000]}
             try:
                 obj = parse_verdict(reply, tuple(self.cfg.extract.think_tags))

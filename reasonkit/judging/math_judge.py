@@ -1,29 +1,79 @@
 """``judge=math``: extracted answer vs the dataset's reference answer, via ``MathChecker``."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .base import BaseJudge, iter_batches
+from reasonkit.think import THINK_VERSION
+from .base import JUDGES, BaseJudge, iter_batches
 from .config import JudgeConfig
 from .extract import EXTRACT_VERSION, Extraction, extract_answer, extract_gold
-from .mathcheck import MathChecker, Verdict
+from .mathcheck import CHECKER_VERSION, MathChecker, Verdict
 
-MATH_VERSION = "1"
+MATH_VERSION = "2"
 
 
-def extractor(cfg: JudgeConfig):
-    """The configured answer extractor as a one-argument function."""
+def checker_versions() -> dict[str, str]:
+    """The verdict code: our checker and the installed math-verify (whose parser also runs in
+    extraction), read from package metadata so sympy is not imported."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        mv = version("math-verify")
+    except PackageNotFoundError:  # pragma: no cover - a hard dependency
+        mv = "missing"
+    return {"checker": CHECKER_VERSION, "math_verify": mv}
+
+
+def extractor(cfg: JudgeConfig, parse: Callable[[str], str | None] | None = None
+              ) -> Callable[..., Extraction]:
+    """The configured answer extractor: ``run(text, finish_reason=None)``. ``parse`` is
+    math-verify's parser (in-process when None)."""
     e = cfg.extract
 
-    def run(text: str | None) -> Extraction:
-        return extract_answer(text, e.order, e.think_tags, e.harmony, e.unclosed_think)
+    def run(text: str | None, finish_reason: str | None = None,
+            parse_: Callable[[str], str | None] | None = None) -> Extraction:
+        return extract_answer(text, e.order, e.think_tags, e.harmony, e.unclosed_think,
+                              opened_think=e.opened_think, think_fallback=e.think_fallback,
+                              finish_reason=finish_reason, on_length=e.on_length,
+                              tail_chars=e.tail_chars, parse=parse_ or parse)
 
     return run
 
 
+def extract_samples(samples: Sequence[dict[str, Any]], cfg: JudgeConfig,
+                    parse_many: Callable[[list[str]], list[str | None]]) -> list[Extraction]:
+    """Extractions of a batch, with math-verify's parser run once over every text that needs it
+    (``parse_many`` runs it in the worker pool). Two passes: the first records which texts the
+    parser is asked about (answering "nothing found", which visits every text a later answer
+    could need), the second replays the samples that asked, with the answers."""
+    run = extractor(cfg)
+    asked: dict[str, None] = {}
+    replay: list[int] = []
+    out: list[Extraction] = []
+    for i, s in enumerate(samples):
+        calls: list[str] = []
+
+        def collect(text: str) -> None:
+            calls.append(text)
+            asked.setdefault(text, None)
+            return None
+
+        out.append(run(s.get("response"), s.get("finish_reason"), collect))
+        if calls:
+            replay.append(i)
+    if not asked:
+        return out
+    answers = dict(zip(asked, parse_many(list(asked))))
+    for i in replay:
+        s = samples[i]
+        out[i] = run(s.get("response"), s.get("finish_reason"), answers.get)
+    return out
+
+
+@JUDGES.register("math")
 class MathJudge(BaseJudge):
     name = "math"
-    version = f"{MATH_VERSION}+x{EXTRACT_VERSION}"
+    version = f"{MATH_VERSION}+x{EXTRACT_VERSION}+c{CHECKER_VERSION}+t{THINK_VERSION}"
 
     def __init__(self, cfg: JudgeConfig, checker: MathChecker | None = None) -> None:
         super().__init__()
@@ -32,16 +82,21 @@ class MathJudge(BaseJudge):
         self.checker = checker or MathChecker(cfg)
         self.stats.update(no_gold=0)
 
+    @classmethod
+    def code_versions(cls, cfg: JudgeConfig) -> dict[str, str]:
+        return {**super().code_versions(cfg), **checker_versions()}
+
     def _start(self, groups: list[list[dict[str, Any]]]):
         """Extract every sample of the batch and start its checks; verdicts come from ``_finish``."""
         rows: list[tuple[Extraction, str | None]] = []
         pairs: list[tuple[str, str]] = []
         ctx: list[dict[str, Any]] = []
         where: list[int] = []
+        exts = iter(extract_samples([s for g in groups for s in g], self.cfg, self.checker.parse_answers))
         for group in groups:
             gold = extract_gold(group[0].get("answer"))
             for s in group:
-                ext = self.extract(s.get("response"))
+                ext = next(exts)
                 rows.append((ext, gold))
                 if ext.answer is not None and gold is not None:
                     where.append(len(rows) - 1)

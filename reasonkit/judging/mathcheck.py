@@ -21,9 +21,13 @@ from .pool import HardTimeoutPool
 
 log = logging.getLogger(__name__)
 
+# the verdict code: fast path (normalize, numeval) + the worker's math-verify call. Bump whenever
+# a change can alter a verdict; it is part of the judge versions (and so of artifact hashes).
+CHECKER_VERSION = "2"
+
 # the worker side lives in its own module so the parent never imports sympy, and the forkserver
 # (which preloads the target module) imports it once for all workers
-VERIFY_TARGET = "reasonkit.judging.mv_worker:verify_task"
+VERIFY_TARGET = "reasonkit.judging.mv_worker:run_task"
 INIT_TARGET = "reasonkit.judging.mv_worker:init_worker"
 
 
@@ -134,7 +138,7 @@ class MathChecker:
         if job.todo:
             keys = list(job.todo)
             self._inflight.update(dict.fromkeys(keys))
-            job.future = self._thread.submit(self.pool.run, keys)
+            job.future = self._thread.submit(self.pool.run, [("verify", *k) for k in keys])
         return job
 
     def finish(self, job: "_Job") -> list[Verdict]:
@@ -192,6 +196,21 @@ class MathChecker:
         if self._log_fh is not None:
             self._log_fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
             self._log_fh.flush()
+
+    def parse_answers(self, texts: Sequence[str]) -> list[str | None]:
+        """math-verify's parser on free text (``extract``'s ``math_verify`` fallback), in the
+        workers: hard timeout, and sympy stays out of the parent. A timeout or error is no answer."""
+        if not texts:
+            return []
+        results = self._thread.submit(self.pool.run, [("parse", t) for t in texts]).result()
+        st = self.stats
+        st["parsed"] = st.get("parsed", 0) + len(texts)
+        out: list[str | None] = []
+        for r in results:
+            if r.status != "ok":
+                st["parse_failures"] = st.get("parse_failures", 0) + 1
+            out.append(r.value if r.status == "ok" else None)
+        return out
 
     def equal(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:
         """Equivalence of two answers (the first plays gold): the ``equal`` of vote clustering."""

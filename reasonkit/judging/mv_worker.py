@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from math_verify import parse, verify
+from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 
 _OPTS: dict[str, Any] = {}
 _GOLD: dict[str, Any] = {}
@@ -23,6 +23,8 @@ def _as_latex(s: str) -> str:
     (its plain-expression fallback still sees ``1/2``)."""
     if "\\boxed" in s or s.lstrip().startswith("$"):
         return s
+    if "%" in s:  # math-verify reads "$60\\%$" as 60 but cannot parse "\\boxed{60\\%}"
+        return "$" + s + "$"
     return "\\boxed{" + s + "}"
 
 
@@ -39,3 +41,25 @@ def verify_task(task: tuple[str, str]) -> bool:
             _GOLD.clear()
         g = _GOLD[gold] = _parse(gold)
     return bool(verify(g, _parse(answer), timeout_seconds=None, **_OPTS))
+
+
+_EXTRACTION = (LatexExtractionConfig(), ExprExtractionConfig())
+
+
+def parse_answer(text: str) -> str | None:
+    """The answer math-verify's own parser finds in free text (LaTeX first, then a plain
+    expression), as the string it matched; None when it finds none."""
+    found = parse(text, list(_EXTRACTION), parsing_timeout=None)
+    if len(found) >= 2 and isinstance(found[-1], str) and found[-1].strip():
+        return found[-1]
+    return None
+
+
+def run_task(task: tuple) -> Any:
+    """The pool's one target: ``("verify", gold, answer)`` → bool, ``("parse", text)`` → str | None."""
+    kind = task[0]
+    if kind == "verify":
+        return verify_task((task[1], task[2]))
+    if kind == "parse":
+        return parse_answer(task[1])
+    raise ValueError(f"unknown task kind {kind!r}")

@@ -12,14 +12,16 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from .base import BaseJudge, iter_batches
+from reasonkit.think import THINK_VERSION
+
+from .base import JUDGES, BaseJudge, iter_batches
 from .config import JudgeConfig
 from .extract import EXTRACT_VERSION, extract_gold
-from .math_judge import MathJudge, extractor
-from .mathcheck import MathChecker
+from .math_judge import MathJudge, checker_versions, extract_samples
+from .mathcheck import CHECKER_VERSION, MathChecker
 from .normalize import answer_key
 
-VOTE_VERSION = "1"
+VOTE_VERSION = "2"
 
 EqualFn = Callable[[list[tuple[str, str]]], list[bool]]
 
@@ -129,23 +131,28 @@ def vote_summary(clusters: Sequence[Cluster], n: int, min_share: float, min_coun
             "tallies": [[c.answer, c.count] for c in clusters[:top]]}
 
 
+@JUDGES.register("vote")
 class VoteJudge(BaseJudge):
     """``judge=vote``: the majority answer is the pseudo-label; a sample is correct when it is in
     the winning cluster. ``meta.vote.confident`` says whether the vote meets min_share/min_count."""
 
     name = "vote"
-    version = f"{VOTE_VERSION}+x{EXTRACT_VERSION}"
+    version = f"{VOTE_VERSION}+x{EXTRACT_VERSION}+c{CHECKER_VERSION}+t{THINK_VERSION}"
 
     def __init__(self, cfg: JudgeConfig, checker: MathChecker | None = None) -> None:
         super().__init__()
         self.cfg = cfg
-        self.extract = extractor(cfg)
         self.checker = checker or MathChecker(cfg)
         self.stats.update(problems=0, confident=0, ties=0,
                           label_source={"vote": 0, "dataset": 0, "none": 0})
 
+    @classmethod
+    def code_versions(cls, cfg: JudgeConfig) -> dict[str, str]:
+        return {**super().code_versions(cfg), **checker_versions()}
+
     def _votes(self, groups: list[list[dict[str, Any]]]):
-        exts = [[self.extract(s.get("response")) for s in g] for g in groups]
+        flat = iter(extract_samples([s for g in groups for s in g], self.cfg, self.checker.parse_answers))
+        exts = [[next(flat) for _ in g] for g in groups]
         clusters = cluster_many([[e.answer for e in es] for es in exts], self.checker.equal)
         summaries = []
         for g, cs in zip(groups, clusters):
@@ -175,12 +182,13 @@ class VoteJudge(BaseJudge):
         self.stats.update(self.checker.stats)
 
 
+@JUDGES.register("judge_vote")
 class JudgeVoteJudge(VoteJudge):
     """``judge=judge_vote``: against the vote where it is confident (share ≥ min_share and
     count ≥ min_count), else against the dataset label; ``label_source`` says which."""
 
     name = "judge_vote"
-    version = f"{VOTE_VERSION}+x{EXTRACT_VERSION}"
+    version = f"{VOTE_VERSION}+x{EXTRACT_VERSION}+c{CHECKER_VERSION}+t{THINK_VERSION}"
 
     def __init__(self, cfg: JudgeConfig, checker: MathChecker | None = None) -> None:
         super().__init__(cfg, checker)

@@ -38,7 +38,11 @@ HAND = [
     ("answer_is_paren_span", r"The answer is \(2\pi\).", r"2\pi", ""),
     ("answer_is_last", "The answer is 3? Let me recheck. The answer is 4.", "4", "last cue wins"),
     ("answer_colon_newline", "Answer:\n  42", "42", ""),
-    ("answer_word_not_cue", "To find the answer, we add 2 and 3 to get 5", "5", "falls to last number"),
+    # math-verify's parser (the fallback since EXTRACT_VERSION 2) anchors on the word "answer"
+    # and takes the first number after it; last_number (opt-in) would give 5
+    ("answer_word_not_cue", "To find the answer, we add 2 and 3 to get 5", "2", "math-verify's anchor"),
+    ("answer_word_not_cue_last_number", "To find the answer, we add 2 and 3 to get 5", "5", "opt-in last number",
+     {"order": ["answer_tag", "boxed", "gsm8k", "answer_is", "last_number"]}),
     ("gsm8k", "Natalia sold 48/2 = 24 clips in May.\n#### 72", "72", ""),
     ("gsm8k_commas", "#### 1,234", "1234", "thousands separators"),
     ("gsm8k_dollar", "#### $18", "18", "currency"),
