@@ -112,7 +112,7 @@ def main() -> int:
         shutil.rmtree(work / "artifacts", ignore_errors=True)
         inside.update(wall=0.0, cpu=0.0)
         t, c = time.perf_counter(), time.process_time()
-        done = runner.run(cfg)
+        done = runner.run(cfg).done
         res = {"wall": time.perf_counter() - t, "cpu": time.process_time() - c, **_pre(inside)}
         return res, [r["response"] for r in done["generate"].records()]
 

@@ -15,22 +15,14 @@ log = logging.getLogger("reasonkit")
 @hydra.main(version_base=None, config_path=str(CONF_DIR), config_name="config")
 def _main(cfg: DictConfig) -> None:
     from reasonkit import stages  # noqa: F401 - registers stages
-    from reasonkit.engines.generate import ShardPending
     from reasonkit.pipeline.runner import run
     from reasonkit.report.stage import reprint
     from reasonkit.tracking import tracker_factory
 
-    try:
-        done = run(cfg, tracker_factory(cfg))
-    except ShardPending as e:
-        log.info("%s", e)
-        return
-    rep = done.get("report")
-    if rep is not None and cfg.stage == "pipeline":
-        from reasonkit.pipeline.runner import last_computed
-
-        if rep not in last_computed:
-            reprint(rep)
+    result = run(cfg, tracker_factory(cfg))
+    rep = result.done.get("report")
+    if rep is not None and cfg.stage == "pipeline" and rep not in result.computed:
+        reprint(rep)  # a reused report is printed again: the user asked for the table
 
 
 def main() -> None:

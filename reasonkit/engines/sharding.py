@@ -206,24 +206,23 @@ def run_local_shards(cfg: Any, out: Path, shards: int, timeout: float | None = N
 
 
 def _child(frozen: str, shard: int, out: str) -> int:
-    """One local shard: run the generate stage's work for ``shard`` into the artifact ``out``
-    (no hashing, no artifact lock: the parent owns the artifact, parts have their own locks)."""
+    """One local shard: the same path as a plain run or a SLURM array task (the runner: plan,
+    validate, tracking, manifest), with ``sampler.shard`` set; the parts have their own locks, so
+    the shards run side by side, and whichever sees every part done completes the artifact."""
     from omegaconf import OmegaConf
 
     from reasonkit import stages  # noqa: F401 - registers stages
-    from reasonkit.engines.generate import ShardPending
-    from reasonkit.pipeline.artifacts import Artifact, ArtifactStore
-    from reasonkit.pipeline.stage import STAGES, StageContext
+    from reasonkit.pipeline.runner import run
+    from reasonkit.tracking import tracker_factory
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     cfg = OmegaConf.load(frozen)
+    cfg.stage = "generate"
     cfg.sampler.shard = shard
-    ctx = StageContext(cfg=cfg, store=ArtifactStore(cfg.paths.artifacts), out=Artifact(Path(out)), inputs={},
-                       log=logging.getLogger("reasonkit"))
-    try:
-        STAGES["generate"].run(ctx)
-    except ShardPending as e:
-        log.info("%s", e)
+    result = run(cfg, tracker_factory(cfg))
+    got = result.planned["generate"].path
+    if got.resolve() != Path(out).resolve():  # the shard's config must name the parent's artifact
+        raise RuntimeError(f"shard {shard}: its config hashes to {got}, not the parent's {out}")
     return 0
 
 

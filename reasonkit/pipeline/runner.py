@@ -6,34 +6,24 @@ fails fast, and a second identical command does no work at all.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import subprocess
 import time
 import traceback
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
 from reasonkit.pipeline.artifacts import Artifact, ArtifactStore, MissingArtifact
+from reasonkit.pipeline.identity import canonical, digest
 from reasonkit.pipeline.stage import STAGES, Stage, StageContext, StagePending
 
 log = logging.getLogger("reasonkit")
 
 
-def _canonical(obj: Any) -> Any:
-    if isinstance(obj, DictConfig) or OmegaConf.is_config(obj):
-        return OmegaConf.to_container(obj, resolve=True)
-    return obj
-
-
-def digest(stage: Stage, keys: Any, input_hashes: list[str]) -> str:
-    payload = json.dumps({"stage": stage.name, "version": stage.version, "keys": _canonical(keys),
-                          "inputs": input_hashes}, sort_keys=True, default=str)
-    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+_canonical = canonical
 
 
 @dataclass
@@ -42,6 +32,7 @@ class Step:
     artifact: Artifact
     inputs: dict[str, Artifact]
     keys: Any
+    code: dict[str, str]
 
 
 def plan(cfg: DictConfig, store: ArtifactStore, targets: list[str]) -> list[Step]:
@@ -58,8 +49,10 @@ def plan(cfg: DictConfig, store: ArtifactStore, targets: list[str]) -> list[Step
         stage = STAGES[name]
         ins = {dep: visit(dep, chain + (name,)).artifact for dep in stage.needs(cfg)}
         keys = _canonical(stage.keys(cfg))
-        art = store.artifact(name, stage.label(cfg), digest(stage, keys, [a.hash for a in ins.values()]))
-        steps[name] = Step(stage, art, ins, keys)
+        code = stage.code(cfg)
+        art = store.artifact(name, stage.label(cfg),
+                             digest(stage.name, stage.version, keys, code, [a.hash for a in ins.values()]))
+        steps[name] = Step(stage, art, ins, keys, code)
         return steps[name]
 
     for t in targets:
@@ -101,6 +94,7 @@ def execute(cfg: DictConfig, step: Step, store: ArtifactStore, tracker_factory=N
             log.info("[%s] computing %s", step.stage.name, art.path)
             metrics = step.stage.run(ctx) or {}
             manifest = {"stage": step.stage.name, "stage_version": step.stage.version, "hash": art.hash,
+                        "code": step.code,
                         "inputs": {k: str(v.path) for k, v in step.inputs.items()}, "metrics": metrics,
                         "seconds": round(time.time() - t0, 3), "git_sha": _git_sha(), **ctx.metrics}
             if tracker:
@@ -128,11 +122,27 @@ def execute(cfg: DictConfig, step: Step, store: ArtifactStore, tracker_factory=N
     return art, True
 
 
-def run(cfg: DictConfig, tracker_factory=None) -> dict[str, Artifact]:
+@dataclass
+class RunResult:
+    """What ``run`` did: every planned artifact, which of them this call computed, and the stages
+    whose work was left to other processes (shards still pending)."""
+
+    planned: dict[str, Artifact] = field(default_factory=dict)
+    done: dict[str, Artifact] = field(default_factory=dict)
+    computed: set[Artifact] = field(default_factory=set)
+    pending: dict[str, str] = field(default_factory=dict)
+
+    def computed_names(self) -> set[str]:
+        return {a.stage for a in self.computed}
+
+
+def run(cfg: DictConfig, tracker_factory=None) -> RunResult:
     """Run ``cfg.stage`` ("pipeline" = every stage of ``cfg.pipeline``, with dependencies).
 
     A single named stage runs alone: its inputs must already exist, and their expected paths are
-    named when they do not.
+    named when they do not. Local shard processes, SLURM array tasks and plain runs all come
+    through here. A stage that did its part while others finish the artifact (``StagePending``)
+    ends the run without error: the later stages wait for a run that sees it complete.
     """
     store = ArtifactStore(cfg.paths.artifacts)
     if cfg.stage == "pipeline":
@@ -147,16 +157,17 @@ def run(cfg: DictConfig, tracker_factory=None) -> dict[str, Artifact]:
     for s in steps:  # fail on bad input before any stage does work
         if not s.artifact.complete:
             s.stage.validate(cfg)
-    done: dict[str, Artifact] = {}
-    last_computed.clear()
+    result = RunResult(planned={s.stage.name: s.artifact for s in steps})
     for s in steps:
-        done[s.stage.name], computed = execute(cfg, s, store, tracker_factory)
+        try:
+            art, computed = execute(cfg, s, store, tracker_factory)
+        except StagePending as e:
+            log.info("%s", e)
+            result.pending[s.stage.name] = str(e)
+            break
+        result.done[s.stage.name] = art
         if computed:
-            last_computed.add(done[s.stage.name])
-    if not last_computed:
+            result.computed.add(art)
+    if not result.computed and not result.pending:
         log.info("all %d stage(s) reused from %s: nothing to compute", len(steps), store.root)
-    return done
-
-
-# Artifacts computed (not reused) by the latest ``run`` in this process.
-last_computed: set[Artifact] = set()
+    return result

@@ -1,8 +1,12 @@
-"""Stage protocol: a stage is a function of (its config subtree, its input artifacts) → artifact.
+"""Stage protocol: a stage is a function of (the config it reads, the code it runs, its input
+artifacts) → artifact.
 
-A stage declares which config keys it reads (``keys``); only those, its inputs' hashes and its
-``version`` enter the artifact hash. That is what lets a sweep over ``selection`` reuse the
-generation and judging artifacts, and what makes a bumped ``version`` invalidate old results.
+A stage declares the config values that determine its output (``keys``) and the versions of the
+code it runs (``code``); those, its inputs' hashes and its ``version`` enter the artifact hash
+(``reasonkit.pipeline.identity``). That is what lets a sweep over ``selection`` reuse the
+generation and judging artifacts, and what makes a bumped extractor recompute judging and
+everything after it. ``tests/pipeline/test_identity_reads.py`` checks that every value a stage
+reads while running is in its keys.
 """
 from __future__ import annotations
 
@@ -45,6 +49,10 @@ class Stage:
     def keys(self, cfg: DictConfig) -> dict[str, Any]:
         """The resolved config subtree that determines this stage's output."""
         raise NotImplementedError
+
+    def code(self, cfg: DictConfig) -> dict[str, str]:
+        """Versions of the code this stage runs for this config (extractor, checker, writers…)."""
+        return {}
 
     def label(self, cfg: DictConfig) -> str:
         """Human part of the artifact directory name (``<label>-<hash>``)."""
