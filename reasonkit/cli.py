@@ -26,6 +26,11 @@ def _main(cfg: DictConfig) -> None:
 
 
 def main() -> None:
+    if any(a in ("--help", "-h") for a in sys.argv[1:]):
+        from reasonkit.help import render
+
+        print(render(CONF_DIR))
+        return
     register()
     _main()
 

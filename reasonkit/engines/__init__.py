@@ -2,39 +2,33 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from reasonkit.engines.base import Completion, Engine, GenRequest, sample_seed
 from reasonkit.engines.config import SamplerConfig
+from reasonkit.registry import Registry
 
 log = logging.getLogger(__name__)
 
 __all__ = ["Completion", "Engine", "GenRequest", "sample_seed", "build_engine"]
 
 
-def _build(backend: str, model_path: str, cfg: SamplerConfig) -> Engine:
-    if backend == "hf":
-        from reasonkit.engines.hf import HFEngine
-
-        # sampler.engine holds the configured backend's arguments (e.g. vllm.LLM's); a fallback to
-        # hf must not pass them to from_pretrained
-        return HFEngine(model_path, dict(cfg.engine) if cfg.backend == "hf" else {}, batch_size=cfg.batch_size)
-    if backend == "vllm":
-        from reasonkit.engines.vllm import VLLMEngine
-
-        return VLLMEngine(model_path, cfg)
-    if backend == "openai":
-        from reasonkit.engines.openai import OpenAIEngine
-
-        return OpenAIEngine(model_path, cfg)
-    raise ValueError(f"sampler.backend: expected hf, vllm or openai, got {backend!r}")
+# sampler.backend=<name> → the module that registers it (conf/sampler/<name>.yaml → engines/<name>.py)
+ENGINES: Registry[Callable[..., Engine]] = Registry("sampler.backend", "reasonkit.engines",
+                                                    modules={"hf": "hf", "vllm": "vllm", "openai": "openai"})
 
 
-def build_engine(cfg: SamplerConfig, model_path: str, info: dict[str, Any] | None = None) -> Engine:
+def _build(backend: str, model_path: str, cfg: SamplerConfig, revision: str | None) -> Engine:
+    return ENGINES.get(backend)(model_path, cfg, revision=revision)
+
+
+def build_engine(cfg: SamplerConfig, model_path: str, info: dict[str, Any] | None = None,
+                 revision: str | None = None) -> Engine:
     """Start the configured backend; on failure use ``cfg.fallback`` if set, and record that in
-    ``info`` (which the stage writes to its manifest) as well as the log."""
+    ``info`` (which the stage writes to its manifest) as well as the log. ``revision`` pins a hub
+    model's weights (and tokenizer) to the revision its config names."""
     try:
-        engine = _build(cfg.backend, model_path, cfg)
+        engine = _build(cfg.backend, model_path, cfg, revision)
         if info is not None:
             info["backend"] = cfg.backend
         return engine
@@ -45,4 +39,4 @@ def build_engine(cfg: SamplerConfig, model_path: str, info: dict[str, Any] | Non
                     cfg.backend, type(e).__name__, e, cfg.fallback)
         if info is not None:
             info.update(backend=cfg.fallback, fallback_from=cfg.backend, fallback_reason=f"{type(e).__name__}: {e}")
-        return _build(cfg.fallback, model_path, cfg)
+        return _build(cfg.fallback, model_path, cfg, revision)

@@ -6,7 +6,6 @@ same config would give different records depending on ``sampler.backend``.
 """
 from __future__ import annotations
 
-import os
 from typing import Any, Mapping
 
 # The engine owns these: n is len(GenRequest.ids), each sample's seed comes from its id.

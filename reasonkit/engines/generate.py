@@ -19,10 +19,42 @@ from reasonkit.pipeline.artifacts import ShardWriter
 from reasonkit.pipeline.stage import Stage, StageContext, StagePending, register
 from reasonkit.records import sample_id
 
-# Sampler fields that change how work is split or batched, not what is produced.
-NOT_HASHED = ("shard", "shards", "batch_size", "fallback", "server")
+# Sampler fields that change how work is split, batched or served, not what is produced (each with
+# its reason in reasonkit.pipeline.identity.ALLOWED_READS). ``server`` is hashed by its own list.
+NOT_HASHED = ("shard", "shards", "batch_size", "fallback", "server", "gpu_groups", "num_servers",
+              "gpus_per_server", "host", "port", "env", "log_dir", "ready_timeout", "max_restarts",
+              "api_key_env", "concurrency", "timeout", "max_retries", "backoff", "backoff_max", "cooldown",
+              "log_every")
+# Server options that change what comes back: chat vs completions API, one request per sample
+# (its own seed) or n per request, vLLM extras, the model name asked for.
+SERVER_HASHED = ("api", "per_sample_seed", "extra_body", "model", "tokenizer")
+# Layout of a sample record and the prompt assembly in generate_samples; bump on any change.
+RECORD_VERSION = "2"
+
+
+def sampler_identity(sampler) -> dict[str, Any]:
+    """The sampler values that determine generated text (generate and eval share this)."""
+    keys = {k: sampler[k] for k in sampler if k not in NOT_HASHED}
+    server = sampler.get("server") or {}
+    keys["server"] = {k: server[k] for k in SERVER_HASHED if k in server}
+    return keys
+
+
+def code_versions() -> dict[str, str]:
+    from reasonkit.think import THINK_VERSION
+
+    return {"record": RECORD_VERSION, "think": THINK_VERSION}
 # Completion.extra keys copied into sample records.
 RECORD_EXTRAS = ("reasoning", "think_closed", "stop_reason")
+
+
+def check_prompt_api(sampler) -> None:
+    """A prompt rendered with the chat template here must not be wrapped as a chat message again."""
+    server = sampler.get("server") or {}
+    if sampler.backend == "openai" and server.get("api") == "chat" and sampler.chat:
+        raise ValueError("sampler.server.api=chat sends each prompt as a user message and the server applies "
+                         "the chat template, but sampler.chat=true already rendered it here: set "
+                         "sampler.chat=false (server templates) or sampler.server.api=completions")
 
 
 def batched(it: Iterable, n: int) -> Iterator[list]:
@@ -72,9 +104,15 @@ class GenerateStage(Stage):
     resumable = True
 
     def keys(self, cfg):
-        sampler = {k: v for k, v in cfg.sampler.items() if k not in NOT_HASHED}
-        return {"model": cfg.teacher, "weights": models.fingerprint(cfg.teacher), "dataset": cfg.dataset, "split": cfg.dataset.train_split,
-                "data": data.check(cfg.dataset, cfg.dataset.train_split), "sampler": sampler}
+        return {"model": cfg.teacher, "weights": models.fingerprint(cfg.teacher), "dataset": cfg.dataset,
+                "split": cfg.dataset.train_split, "data": data.check(cfg.dataset, cfg.dataset.train_split),
+                "sampler": sampler_identity(cfg.sampler)}
+
+    def code(self, cfg):
+        return code_versions()
+
+    def validate(self, cfg) -> None:
+        check_prompt_api(cfg.sampler)
 
     def label(self, cfg):
         return f"{cfg.teacher.name}-{cfg.dataset.name}"
@@ -135,7 +173,7 @@ class GenerateStage(Stage):
                     todo += problems[lo:hi]
                 done = set().union(*(w.done_ids for w in writers.values()))
                 if len(done) < len(todo) * s.n:
-                    engine = engine or build_engine(s, path, info)
+                    engine = engine or build_engine(s, path, info, revision=cfg.teacher.revision)
                 for batch, chunk in generate_samples(
                         engine, tok, todo, n=s.n, seed=s.seed, sampling=dict(s.sampling),
                         model_name=cfg.teacher.name, system=cfg.teacher.system_prompt,

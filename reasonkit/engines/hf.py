@@ -13,7 +13,9 @@ from typing import Any, Sequence
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
+from reasonkit.engines import ENGINES
 from reasonkit.engines.base import Completion, GenRequest
+from reasonkit.engines.common import apply_think, cfg_get, plain, think_mode
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +45,20 @@ class _SeededSampler(LogitsProcessor):
         return scores + gumbel.to(scores.device)
 
 
+@ENGINES.register("hf")
 class HFEngine:
     name = "hf"
 
-    def __init__(self, model_path: str, engine_kwargs: dict[str, Any] | None = None,
-                 batch_size: int = 64):
-        kw = dict(engine_kwargs or {})
+    def __init__(self, model_path: str, sampler_cfg: Any = None, revision: str | None = None):
+        # sampler.engine holds the configured backend's arguments (e.g. vllm.LLM's); as a fallback
+        # for another backend, hf must not pass them to from_pretrained
+        own = cfg_get(sampler_cfg, "backend", "hf") == "hf"
+        kw = plain(cfg_get(sampler_cfg, "engine", {})) if own else {}
+        self.think = think_mode(sampler_cfg)
         self.device = kw.pop("device", "cuda" if torch.cuda.is_available() else "cpu")
-        self.batch_size = int(kw.pop("batch_size", batch_size))
+        self.batch_size = int(kw.pop("batch_size", cfg_get(sampler_cfg, "batch_size", 64)))
+        if revision is not None:
+            kw.setdefault("revision", revision)
         self.tok = AutoTokenizer.from_pretrained(model_path, revision=kw.get("revision"))
         self.tok.padding_side = "left"
         if kw.get("dtype") is None:
@@ -92,8 +100,9 @@ class HFEngine:
                 for s in stop:
                     if s in text:
                         text, finish = text[: text.index(s)], "stop"
+                text, extra = apply_think(text, self.think)
                 out[ri].append(Completion(text=text, finish_reason=finish, n_prompt_tokens=int(n_prompt[row]),
-                                          n_completion_tokens=len(ids)))
+                                          n_completion_tokens=len(ids), extra=extra))
         return out
 
     @torch.inference_mode()

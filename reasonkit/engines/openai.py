@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 from reasonkit.engines.base import Completion, GenRequest
+from reasonkit.engines import ENGINES
 from reasonkit.engines.common import apply_think, cfg_get, check_engine_owned, plain, think_mode
 
 log = logging.getLogger(__name__)
@@ -90,10 +91,11 @@ def parse_options(server_cfg: dict[str, Any]) -> ServerOptions:
     return opts
 
 
+@ENGINES.register("openai")
 class OpenAIEngine:
     name = "openai"
 
-    def __init__(self, model_path: str, sampler_cfg: Any):
+    def __init__(self, model_path: str, sampler_cfg: Any, revision: str | None = None):
         self.model_path = model_path
         self.opts = parse_options(plain(cfg_get(sampler_cfg, "server", {})))
         self.think = think_mode(sampler_cfg)
@@ -104,6 +106,8 @@ class OpenAIEngine:
         if self.opts.launch:
             from reasonkit.engines.server import launch_servers
 
+            if revision is not None:  # `vllm serve --revision`: the weights the model config pins
+                self.opts.args = {"revision": revision, **(self.opts.args or {})}
             self.servers = launch_servers(model_path, plain(vars(self.opts)))
             self.urls = [s.url for s in self.servers]
         else:

@@ -14,6 +14,7 @@ import os
 from typing import Any, Sequence
 
 from reasonkit.engines.base import Completion, GenRequest
+from reasonkit.engines import ENGINES
 from reasonkit.engines.common import (CPU_ENGINE_DEFAULTS, apply_think, cfg_get, check_engine_owned, cpu_env,
                                       on_cpu, plain, think_mode)
 
@@ -25,13 +26,14 @@ _LIVE_ENGINES = 0
 _PARKED: list[Any] = []
 
 
+@ENGINES.register("vllm")
 class VLLMEngine:
     """Offline vLLM. Prompts arrive rendered (chat template already applied) and are tokenized
     without extra special tokens, exactly like the hf backend, so both see the same token ids."""
 
     name = "vllm"
 
-    def __init__(self, model_path: str, sampler_cfg: Any):
+    def __init__(self, model_path: str, sampler_cfg: Any, revision: str | None = None):
         cpu = on_cpu()
         if cpu:  # must be in the environment before vllm reads its envs module
             for k, v in cpu_env().items():
@@ -45,6 +47,9 @@ class VLLMEngine:
         self._params(sampling, seed=0)  # unknown SamplingParams fields fail here, before any work
         kwargs = plain(cfg_get(sampler_cfg, "engine", {}))
         kwargs.setdefault("model", model_path)
+        if revision is not None:  # the weights and the tokenizer at the revision the model config pins
+            kwargs.setdefault("revision", revision)
+            kwargs.setdefault("tokenizer_revision", revision)
         kwargs.setdefault("seed", int(cfg_get(sampler_cfg, "seed", 0) or 0))
         if cpu:
             kwargs.setdefault("enforce_eager", True)  # no torch.compile warm-up on CPU

@@ -16,6 +16,12 @@ class FormatStage(Stage):
     def keys(self, cfg):
         return {"format": cfg.format}
 
+    def code(self, cfg):
+        from reasonkit.formats.writers import WRITERS_VERSION
+        from reasonkit.think import THINK_VERSION
+
+        return {"writers": WRITERS_VERSION, "think": THINK_VERSION}
+
     def label(self, cfg):
         return cfg.format.name
 

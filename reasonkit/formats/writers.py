@@ -142,6 +142,16 @@ BUILDERS: dict[str, Callable] = {
     "critique": row_critique, "sft_split": row_sft_split}
 
 
+# Which trainer reads each format's rows (trainer.kind), or None: LLaMA-Factory (sharegpt, alpaca)
+# and verl rows are written for those frameworks, not for the train stage.
+TRAINED_BY: dict[str, str | None] = {
+    "chat": "sft", "sft_split": "sft", "critique": "sft", "trl_prompt_completion": "sft", "trl_dpo": "dpo",
+    "sharegpt": None, "alpaca": None, "verl": None}
+
+# Row layouts and file sets of every format; bump on any change to what a writer produces.
+WRITERS_VERSION = "2"
+
+
 # ------------------------------------------------------------------ parquet (verl)
 
 

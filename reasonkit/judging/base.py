@@ -73,6 +73,9 @@ class BaseJudge:
 
     name = "base"
     version = "0"
+    # True for judges that ask a model (the run's teacher through the sampler's backend): their
+    # verdicts depend on that model and sampler, which then join the judge artifact's identity.
+    needs_engine = False
 
     def __init__(self) -> None:
         self.stats: dict[str, Any] = {"samples": 0, "correct": 0, "extracted": 0, "no_answer": 0}

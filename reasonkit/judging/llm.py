@@ -54,6 +54,7 @@ def parse_verdict(text: str, think_tags=("think",)) -> dict[str, Any]:
 @JUDGES.register("llm")
 class LLMJudge(BaseJudge):
     name = "llm"
+    needs_engine = True
     version = f"{LLM_VERSION}+x{EXTRACT_VERSION}+t{THINK_VERSION}"
 
     @classmethod

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reasonkit.judging import build_judge
+from reasonkit.judging import JUDGES, build_judge, code_versions
 from reasonkit.pipeline.artifacts import write_sharded
 from reasonkit.pipeline.stage import Stage, StageContext, register
 
@@ -29,7 +29,17 @@ class JudgeStage(Stage):
     inputs = ("generate",)
 
     def keys(self, cfg):
-        return {"judge": cfg.judge}
+        keys = {"judge": cfg.judge}
+        if JUDGES.get(cfg.judge.name).needs_engine:  # the judge model's verdicts depend on it
+            from reasonkit.engines.generate import sampler_identity
+            from reasonkit.models import load as models
+
+            keys.update(model=cfg.teacher, weights=models.fingerprint(cfg.teacher),
+                        sampler=sampler_identity(cfg.sampler))
+        return keys
+
+    def code(self, cfg):
+        return code_versions(cfg.judge)
 
     def label(self, cfg):
         return cfg.judge.name
@@ -37,13 +47,13 @@ class JudgeStage(Stage):
     def run(self, ctx: StageContext) -> dict[str, Any]:
         cfg = ctx.cfg
         engine = render = None
-        if cfg.judge.name == "llm":  # the judge model is the run's teacher, through the sampler's backend
+        if JUDGES.get(cfg.judge.name).needs_engine:  # the judge model is the run's teacher, through the sampler's backend
             from reasonkit.engines import build_engine
             from reasonkit.models import load as models
 
             path = models.resolve(cfg.teacher, cfg.paths.models)
             tok = models.tokenizer(path, cfg.teacher.revision, cfg.teacher.chat_template)
-            engine = build_engine(cfg.sampler, path)
+            engine = build_engine(cfg.sampler, path, revision=cfg.teacher.revision)
             render = lambda text: models.render(tok, text, cfg.teacher.system_prompt)  # noqa: E731
         judge = build_judge(cfg.judge, engine, render)
         counts: dict[str, Any] = {}

@@ -41,5 +41,3 @@ class SlurmProfile:
 @dataclass
 class LocalConfig:
     slurm: SlurmProfile = field(default_factory=SlurmProfile)
-    # Fast shared storage for outputs on the cluster (used by paths via REASONKIT_OUTPUTS/profile).
-    scratch: Optional[str] = None

@@ -17,4 +17,3 @@ class ModelConfig:
     chat_template: str | None = None
     system_prompt: str | None = None
     dtype: str = "auto"
-    trust_remote_code: bool = False

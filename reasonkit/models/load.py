@@ -25,17 +25,28 @@ def resolve(cfg: ModelConfig, models_dir: str) -> str:
     return cfg.hf_id  # type: ignore[return-value]
 
 
-def fingerprint(cfg: ModelConfig) -> str | None:
-    """What identifies the weights beyond the config: a builtin's recipe digest, or a local
-    folder's config/weights file sizes and mtimes (a retrained folder gets new artifacts)."""
+def fingerprint(cfg: ModelConfig) -> dict[str, Any]:
+    """What identifies a model beyond its config: the weights (a builtin's recipe digest, or a
+    local folder's weight/config file sizes and mtimes, so a retrained folder gets new artifacts)
+    and the text of a chat-template override (the file a config names may be edited)."""
+    weights: str | None = None
     if cfg.builtin:
         from reasonkit.models import tiny
 
-        return tiny.RECIPES[cfg.builtin].digest() if cfg.builtin in tiny.RECIPES else None
-    if cfg.path and Path(cfg.path).is_dir():
+        weights = tiny.RECIPES[cfg.builtin].digest() if cfg.builtin in tiny.RECIPES else None
+    elif cfg.path and Path(cfg.path).is_dir():
         files = sorted(Path(cfg.path).glob("*.safetensors")) + sorted(Path(cfg.path).glob("*.json"))
-        return str([(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files])
-    return None
+        weights = str([(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in files])
+    return {"weights": weights, "template": template_text(cfg.chat_template)}
+
+
+def template_text(chat_template: str | None) -> str | None:
+    """A chat-template override as the text it renders with: an artifact's identity must change
+    when the file a config names is edited, not only when the name changes."""
+    if not chat_template:
+        return None
+    p = Path(chat_template)
+    return p.read_text() if p.exists() else chat_template
 
 
 @lru_cache(maxsize=8)
@@ -44,8 +55,7 @@ def tokenizer(path: str, revision: str | None = None, chat_template: str | None 
 
     tok = AutoTokenizer.from_pretrained(path, revision=revision)
     if chat_template:
-        p = Path(chat_template)
-        tok.chat_template = p.read_text() if p.exists() else chat_template
+        tok.chat_template = template_text(chat_template)
     return tok
 
 

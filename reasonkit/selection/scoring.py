@@ -44,6 +44,9 @@ class ScoreConfig:
     span: str = "turn"                # turn: whole rendered assistant turn (incl. end-of-turn
     #                                   tokens, what SFT trains on) | content: the response only
     system: str | None = None         # optional system message rendered before the user turn
+    # chat template override (a file or the template text); None → the model folder's own. The
+    # stage sets the student's override here so every scoring process renders the same text.
+    chat_template: str | None = None
     token_budget: int = 65536         # padded tokens per forward batch
     head_chunk_mb: int = 2048         # memory for one chunk of fp32 LM-head logits
     head_impl: str = "auto"           # auto (triton on CUDA when importable) | triton | torch
@@ -54,6 +57,10 @@ class ScoreConfig:
     rank: int = 0
     verify: bool = True               # check the fast path against the plain forward on 1 sample
     vllm: dict[str, Any] = field(default_factory=dict)  # passed to vllm.LLM(...) as is
+
+
+# Rendering of (prompt, response) pairs and the span that is scored; bump on any output change.
+SCORER_VERSION = "2"
 
 
 class ScoringError(ValueError):
@@ -218,13 +225,15 @@ def resolve_device_dtype(cfg: ScoreConfig) -> tuple[Any, Any]:
 def load_model(cfg: ScoreConfig, path: str | None = None) -> tuple[Any, Any]:
     """Model + tokenizer for scoring, in eval mode on the configured device and dtype."""
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     path = path or cfg.model
     if not path:
         raise ValueError("score.model: no model given")
     device, dtype = resolve_device_dtype(cfg)
-    tok = AutoTokenizer.from_pretrained(path)
+    from reasonkit.models import load as models
+
+    tok = models.tokenizer(path, None, cfg.chat_template)
     model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype, attn_implementation="sdpa")
     model.to(device).eval()
     if cfg.compile and device.type == "cuda":

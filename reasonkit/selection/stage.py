@@ -47,6 +47,11 @@ class ScoreStage(Stage):
         return {"score": sc, "student": None if sc["model"] else cfg.student,
                 "weights": None if sc["model"] else models.fingerprint(cfg.student)}
 
+    def code(self, cfg):
+        from reasonkit.selection.scoring import SCORER_VERSION
+
+        return {"scorer": SCORER_VERSION}
+
     def label(self, cfg):
         sc = score_config(cfg)
         return f"{cfg.student.name if not sc.model else 'model'}-{sc.template}-{sc.span}"
@@ -63,7 +68,8 @@ class ScoreStage(Stage):
         uses_student = not sc.model
         if uses_student:
             sc = dataclasses.replace(sc, model=models.resolve(cfg.student, cfg.paths.models),
-                                     system=sc.system or cfg.student.system_prompt)
+                                     system=sc.system or cfg.student.system_prompt,
+                                     chat_template=sc.chat_template or cfg.student.chat_template)
         t0 = time.time()
         judged = ctx.inputs["judge"]
         if sc.backend == "vllm":
@@ -71,7 +77,7 @@ class ScoreStage(Stage):
 
             from reasonkit.selection.scoring import score_samples_vllm
 
-            tok = models.tokenizer(sc.model, None, cfg.student.chat_template if uses_student else None)
+            tok = models.tokenizer(sc.model, None, sc.chat_template)
             llm = LLM(model=sc.model, **sc.vllm)
             n = write_sharded(ctx.out.path, score_samples_vllm(llm, tok, judged.records(), sc))
             extra = {"backend": "vllm"}
@@ -82,9 +88,7 @@ class ScoreStage(Stage):
             n = write_sharded(ctx.out.path, ({"id": r["id"], **merged[r["id"]]} for r in judged.records()))
             extra = {"ranks": res["ranks"]}
         else:
-            model, _ = load_model(sc)
-            # the student's chat-template override applies, as in training
-            tok = models.tokenizer(sc.model, None, cfg.student.chat_template if uses_student else None)
+            model, tok = load_model(sc)  # with the student's chat-template override, as in training
             timings: dict[str, float] = {}
             n = write_sharded(ctx.out.path, score_samples(model, tok, judged.records(), sc, timings))
             extra = {"timings": timings}

@@ -29,8 +29,7 @@ class TrackingConfig:
     # Off by default: console capture copies everything printed into the run files, which is the
     # one path by which a secret printed by some library would escape redaction.
     console: str = "off"
-    # How many judged samples a stage puts in its sample table; row cap for any logged table.
-    sample_rows: int = 8
+    # Row cap for any logged table.
     max_table_rows: int = 1000
     # A requeued SLURM job continues the same W&B run (id derived from run name + SLURM job id).
     resume_on_requeue: bool = True

@@ -50,9 +50,19 @@ class TrainStage(Stage):
     def validate(self, cfg) -> None:
         from trl import DPOConfig, SFTConfig  # bad trainer.args fail here, before any stage runs
 
+        from reasonkit.formats.writers import TRAINED_BY
+
         cls = {"sft": SFTConfig, "dpo": DPOConfig}.get(cfg.trainer.kind)
         if cls is None:
             raise ValueError(f"trainer.kind: expected sft or dpo, got {cfg.trainer.kind!r}")
+        reader = TRAINED_BY.get(cfg.format.name)
+        if reader != cfg.trainer.kind:
+            fits = sorted(f for f, k in TRAINED_BY.items() if k == cfg.trainer.kind)
+            what = (f"rows for trainer.kind={reader}" if reader else
+                    "rows for another framework (LLaMA-Factory / verl), not for the train stage")
+            raise ValueError(f"format={cfg.format.name} writes {what}, but trainer={cfg.trainer.name} is "
+                             f"{cfg.trainer.kind}: use format={' | '.join(fits)}, or leave train out of "
+                             f"the pipeline (pipeline=[generate,judge,select,format])")
         cls(output_dir="/tmp/reasonkit-validate", **OmegaConf.to_container(cfg.trainer.args, resolve=True))
 
     def run(self, ctx: StageContext) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from engine_helpers import SAMPLING, SERVER_ARGS, requests, sampler, texts
-from reasonkit.engines.base import GenRequest, sample_seed
+from reasonkit.engines.base import GenRequest
 
 pytestmark = [pytest.mark.vllm, pytest.mark.slow]
 

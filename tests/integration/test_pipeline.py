@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rk_helpers import MODELS, REPO, run_rk
+from rk_helpers import MODELS, REPO
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reasonkit.judging import JudgeInputError, build_judge, to_config
+from reasonkit.judging import JudgeInputError, build_judge
 from reasonkit.judging.config import SandboxConfig
 from reasonkit.judging.sandbox import Sandbox, call_matches, parse_tests, stdout_matches
 

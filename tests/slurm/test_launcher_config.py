@@ -33,7 +33,6 @@ slurm:
   signal_delay_s: 100
   setup: ["module load cuda/12.4", "export HF_HOME=/scratch/hf"]
   additional_parameters: {reservation: big}
-scratch: /scratch
 """
 
 

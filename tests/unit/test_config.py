@@ -1,7 +1,6 @@
 """Every option of every config group composes against the typed schema; typos fail by name."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
