@@ -53,14 +53,12 @@ def test_unknown_key_is_named():
 
 
 def test_typo_in_option_file_fails(tmp_path):
-    bad = CONF_DIR / "sampler" / "_typo_test.yaml"
-    bad.write_text("backend: hf\nnn: 4\n")
-    try:
-        with pytest.raises(ConfigCompositionException) as e:
-            _compose("sampler=_typo_test")
-        assert "nn" in str(e.value.__cause__ or e.value)
-    finally:
-        bad.unlink()
+    """A user's own option file (on a search path, never written into conf/) with a typo."""
+    (tmp_path / "sampler").mkdir()
+    (tmp_path / "sampler" / "mine.yaml").write_text("backend: hf\nnn: 4\n")
+    with pytest.raises(ConfigCompositionException) as e:
+        _compose(f"hydra.searchpath=[file://{tmp_path}]", "sampler=mine")
+    assert "Key 'nn' not in 'SamplerConfig'" in str(e.value.__cause__ or e.value)
 
 
 def test_trainer_args_instantiate_sft_config():
