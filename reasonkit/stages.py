@@ -1,5 +1,5 @@
 """Importing this module registers every stage (each lives in its family's folder)."""
-from reasonkit.engines import generate  # noqa: F401
+from reasonkit.generation import stage as _generate  # noqa: F401
 from reasonkit.evaluation import stage as _eval  # noqa: F401
 from reasonkit.formats import stage as _format  # noqa: F401
 from reasonkit.judging import stage as _judge  # noqa: F401
