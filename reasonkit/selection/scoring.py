@@ -63,7 +63,7 @@ class ScoreConfig:
     world_size: int = 1
     rank: int = 0
     verify: bool = True               # check the fast path against the plain forward on 1 sample
-    vllm: dict[str, Any] = field(default_factory=dict)  # passed to vllm.LLM(...) as is
+    vllm: dict[str, Any] = field(default_factory=dict)  # vllm.LLM(...) arguments (engines/vllm.py)
 
 
 # Rendering of (prompt, response) pairs and the span that is scored; bump on any output change.
