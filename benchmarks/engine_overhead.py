@@ -59,7 +59,8 @@ def main() -> int:
 
     from reasonkit import stages  # noqa: F401
     from reasonkit.data import load as data
-    from reasonkit.engines import build_engine, generate as gen_stage, sample_seed
+    from reasonkit.engines import build_engine, sample_seed
+    from reasonkit.generation import stage as gen_stage
     from reasonkit.models import load as models
     from reasonkit.pipeline import runner
     from reasonkit.records import sample_id

@@ -1,4 +1,5 @@
-"""GPU benchmark of the log-likelihood scorer (reasonkit.selection.scoring) on Qwen2.5-shaped models.
+"""GPU benchmark of the log-likelihood scorer (reasonkit.engines.hf_loglik: stage=score with
+score.backend=hf) on Qwen2.5-shaped models.
 
 Random weights, random ~1k-token (prompt, response) pairs. For each shape it measures, in one
 process, next to a bf16 matmul ceiling measured in the same run:
@@ -29,7 +30,7 @@ import time
 import torch
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
-from reasonkit.selection import scoring as S  # noqa: E402
+from reasonkit.engines import hf_loglik as S  # noqa: E402  (the hf backend's scorer)
 
 SHAPES = {  # Qwen2.5 configs (hidden, intermediate, layers, heads, kv heads), vocab 151936, tied
     "qwen2.5-0.5b": dict(hidden_size=896, intermediate_size=4864, num_hidden_layers=24,

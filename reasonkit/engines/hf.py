@@ -3,18 +3,21 @@
 Sampling is done by a logits processor that adds Gumbel noise drawn from one generator per
 sample (seeded from the sample id) and lets greedy decoding take the argmax: that is an exact
 draw from the temperature/top-p distribution, and a sample's randomness no longer depends on
-which other samples share its batch.
+which other samples share its batch. Log-likelihoods (``stage=score``) go through the fast
+chunked scorer in ``hf_loglik.py``.
 """
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+import time
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, LogitsProcessor, LogitsProcessorList
 
-from reasonkit.engines import ENGINES
-from reasonkit.engines.base import Completion, GenRequest
+from reasonkit.engines import ENGINES, hf_loglik
+from reasonkit.engines.base import Completion, GenRequest, TokenPair
 from reasonkit.engines.common import apply_think, cfg_get, plain, think_mode
 
 log = logging.getLogger(__name__)
@@ -64,6 +67,28 @@ class HFEngine:
         if kw.get("dtype") is None:
             kw["dtype"] = "auto"
         self.model = AutoModelForCausalLM.from_pretrained(model_path, **kw).to(self.device).eval()
+        self._loglik_setup(None)
+
+    @classmethod
+    def for_scoring(cls, model_path: str, score_cfg: Any) -> HFEngine:
+        """The engine ``stage=score`` runs: weights in ``score.dtype`` on ``score.device`` with
+        SDPA attention (compiled decoder layers on CUDA), scoring per ``score.*`` options."""
+        model = hf_loglik.load_model(model_path, score_cfg.device, score_cfg.dtype, score_cfg.compile)
+        return cls.wrap(model, score_cfg)
+
+    @classmethod
+    def wrap(cls, model: Any, score_cfg: Any = None, tokenizer: Any = None) -> HFEngine:
+        """An engine around a model already in memory (scoring ranks, tests, benchmarks)."""
+        self = cls.__new__(cls)
+        self.model, self.tok, self.think, self.batch_size = model, tokenizer, "keep", 64
+        self.device = next(model.parameters()).device
+        self._loglik_setup(score_cfg)
+        return self
+
+    def _loglik_setup(self, score_cfg: Any) -> None:
+        self.loglik_opts = hf_loglik.LoglikOptions.of(score_cfg)
+        self._verified = not self.loglik_opts.verify
+        self.loglik_stats = {"verify_s": 0.0}
 
     def _check(self, sampling: dict[str, Any]) -> None:
         unknown = set(sampling) - SUPPORTED
@@ -105,17 +130,20 @@ class HFEngine:
                                           n_completion_tokens=len(ids), extra=extra))
         return out
 
-    @torch.inference_mode()
-    def loglikelihood(self, pairs: Sequence[tuple[str, str]]) -> list[list[float]]:
-        res = []
-        for ctx, cont in pairs:
-            c = self.tok(ctx, add_special_tokens=False)["input_ids"]
-            x = self.tok(cont, add_special_tokens=False)["input_ids"]
-            ids = torch.tensor([c + x], device=self.device)
-            logits = self.model(ids).logits[0, len(c) - 1: -1].float()
-            lp = torch.log_softmax(logits, -1).gather(-1, ids[0, len(c):, None])[:, 0]
-            res.append(lp.tolist())
-        return res
+    def loglikelihood(self, pairs: Sequence[TokenPair], ids: Sequence[str] | None = None
+                      ) -> list[dict[str, Any]]:
+        """Scores of ``pairs`` from the fast path; the first call checks it against the model's
+        plain forward on its shortest pair (``score.verify``)."""
+        o = self.loglik_opts
+        if pairs and not self._verified:
+            t0 = time.perf_counter()
+            hf_loglik.verify_fast_path(self.model, pairs, o)
+            self._verified = True
+            self.loglik_stats["verify_s"] += time.perf_counter() - t0
+        res = hf_loglik.score_token_pairs(self.model, pairs, token_budget=o.token_budget,
+                                          head_chunk_mb=o.head_chunk_mb, head_impl=o.head_impl,
+                                          max_length=o.max_length, ids=ids)
+        return [res[i] for i in range(len(pairs))]
 
     def close(self) -> None:
         del self.model

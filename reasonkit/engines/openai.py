@@ -24,8 +24,8 @@ import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from reasonkit.engines.base import Completion, GenRequest
 from reasonkit.engines import ENGINES
+from reasonkit.engines.base import Completion, GenRequest
 from reasonkit.engines.common import apply_think, cfg_get, check_engine_owned, plain, think_mode
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,6 @@ class ServerOptions:
     ready_timeout: float = 600.0
     max_restarts: int = 3                   # per launched server, while a run is going on
     model: str | None = None                # model name sent to the server (default: the path)
-    tokenizer: str | None = None            # for loglikelihood (default: the model path)
     api: str = "completions"                # completions | chat
     api_key_env: str = "OPENAI_API_KEY"
     concurrency: int = 256
@@ -114,7 +113,6 @@ class OpenAIEngine:
             self.urls = [u.rstrip("/") for u in self.opts.urls or []]
         served = (self.opts.args or {}).get("served_model_name")
         self.model = self.opts.model or (served[0] if isinstance(served, list) else served) or model_path
-        self._tok = None
         self._loop = asyncio.new_event_loop()
         self._clients: list[Any] = []
         self._inflight = [0] * len(self.urls)
@@ -303,42 +301,6 @@ class OpenAIEngine:
             done = sum(t.done() for t in tasks)
             log.info("openai: %d/%d requests done in %.0fs (%d retries so far)", done, len(tasks),
                      time.monotonic() - t0, self.stats["retries"])
-
-    @property
-    def tokenizer(self):
-        if self._tok is None:
-            from transformers import AutoTokenizer
-
-            self._tok = AutoTokenizer.from_pretrained(self.opts.tokenizer or self.model_path)
-        return self._tok
-
-    def loglikelihood(self, pairs: Sequence[tuple[str, str]]) -> list[list[float]]:
-        """Through vLLM's ``prompt_logprobs`` on the completions endpoint (token ids as prompt, so
-        the split between context and continuation is exactly the hf/vllm backends')."""
-        encoded = []
-        for ctx, cont in pairs:
-            c = self.tokenizer.encode(ctx, add_special_tokens=False)
-            x = self.tokenizer.encode(cont, add_special_tokens=False)
-            if not c:
-                raise ValueError("loglikelihood: empty context; the first token has no conditional log-prob")
-            encoded.append((c, x))
-        return self._run(self._loglikelihood(encoded))
-
-    async def _loglikelihood(self, encoded: list[tuple[list[int], list[int]]]) -> list[list[float]]:
-        sem = asyncio.Semaphore(self.opts.concurrency)
-        calls = []
-        for c, x in encoded:
-            body = {"model": self.model, "prompt": c + x, "max_tokens": 1, "temperature": 0.0,
-                    "extra_body": {"prompt_logprobs": 0, **(self.opts.extra_body or {})}}
-            calls.append(self._call("completions", body, sem))
-        responses = await asyncio.gather(*calls)
-        res = []
-        for (c, x), resp in zip(encoded, responses):
-            plp = getattr(resp.choices[0], "prompt_logprobs", None)
-            if plp is None:
-                raise EngineError(f"{self.urls}: server returned no prompt_logprobs (not a vLLM server?)")
-            res.append([float(pos[str(t)]["logprob"]) for t, pos in zip(x, plp[len(c):])])
-        return res
 
     def close(self) -> None:
         try:

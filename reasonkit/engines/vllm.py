@@ -11,10 +11,11 @@ from __future__ import annotations
 import gc
 import logging
 import os
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
-from reasonkit.engines.base import Completion, GenRequest
 from reasonkit.engines import ENGINES
+from reasonkit.engines.base import Completion, GenRequest, TokenPair, check_pairs, loglik_result
 from reasonkit.engines.common import (CPU_ENGINE_DEFAULTS, apply_think, cfg_get, check_engine_owned, cpu_env,
                                       on_cpu, plain, think_mode)
 
@@ -94,27 +95,31 @@ class VLLMEngine:
                                          n_completion_tokens=len(c.token_ids), extra=extra))
         return result
 
-    def encode_pair(self, context: str, continuation: str) -> tuple[list[int], list[int]]:
-        """Context and continuation tokenized apart (as the hf scorer does), so the continuation's
-        tokens are exactly those a model trained on the formatted pair sees."""
-        c = self.tokenizer.encode(context, add_special_tokens=False)
-        x = self.tokenizer.encode(continuation, add_special_tokens=False)
-        if not c:
-            raise ValueError("loglikelihood: empty context; the first token has no conditional log-prob")
-        return list(c), list(x)
+    @classmethod
+    def for_scoring(cls, model_path: str, score_cfg: Any) -> VLLMEngine:
+        """The engine ``stage=score`` runs: ``score.vllm`` goes to ``vllm.LLM`` as it is."""
+        return cls(model_path, {"engine": dict(score_cfg.vllm or {})})
 
-    def loglikelihood(self, pairs: Sequence[tuple[str, str]]) -> list[list[float]]:
+    def loglikelihood(self, pairs: Sequence[TokenPair], ids: Sequence[str] | None = None
+                      ) -> list[dict[str, Any]]:
+        """Scores from ``prompt_logprobs``: each prompt is context+continuation token ids and the
+        continuation positions' log-probs are summed. vLLM returns only top-k log-probs, so
+        ``entropy_mean`` is None."""
         from vllm.inputs import TokensPrompt
 
-        encoded = [self.encode_pair(c, x) for c, x in pairs]
-        prompts = [TokensPrompt(prompt_token_ids=c + x) for c, x in encoded]
+        check_pairs(pairs, ids=ids)
+        prompts = [TokensPrompt(prompt_token_ids=list(c) + list(r)) for c, r in pairs]
         # prompt_logprobs=0: only the log-prob of the actual token at each position.
         params = self._params({"temperature": 0.0, "max_tokens": 1, "prompt_logprobs": 0}, seed=None)
         outs = self.llm.generate(prompts, params, use_tqdm=False) if prompts else []
         res = []
-        for (c, x), out in zip(encoded, outs):
-            lps = out.prompt_logprobs[len(c):]
-            res.append([float(pos[tok].logprob) for tok, pos in zip(x, lps)])
+        for (c, r), out in zip(pairs, outs):
+            full = list(c) + list(r)
+            plp = out.prompt_logprobs
+            total = 0.0
+            for pos in range(len(c), len(full)):
+                total += plp[pos][full[pos]].logprob
+            res.append(loglik_result(total, None, len(r), len(c)))
         return res
 
     def close(self) -> None:

@@ -1,8 +1,10 @@
-"""Chat-message rows (TRL's conversational format) and ``<think>`` handling shared by formats."""
+"""``format=chat``: chat-message rows (TRL's conversational format), and the ``<think>`` handling
+every format shares (``format.think``: keep, strip, or split into ``reasoning_content``)."""
 from __future__ import annotations
 
 from typing import Any
 
+from reasonkit.formats.writers import WRITERS, Format, need
 from reasonkit.think import split_think as _split
 
 
@@ -42,3 +44,12 @@ def messages(prompt: str, response: str, think: str = "keep", system: str | None
 def to_messages(sample: dict[str, Any], think: str = "keep", system: str | None = None) -> dict[str, Any]:
     return {"id": sample["id"], "problem_id": sample.get("problem_id"),
             "messages": messages(sample["prompt"], sample["response"], think, system)}
+
+
+def row_chat(cfg: Any, r: dict[str, Any]) -> dict[str, Any]:
+    need(r, ("prompt", "response"), "chat")
+    return {"id": r["id"], "problem_id": r.get("problem_id"),
+            "messages": messages(r["prompt"], r["response"], cfg.think, cfg.system)}
+
+
+WRITERS.register("chat")(Format(row=row_chat))

@@ -1,15 +1,13 @@
 """Schema of the ``format`` group: which training-data layout ``stage=format`` writes.
 
 One option per consumer (TRL, LLaMA-Factory, verl, the CFT recipe); each YAML sets only these
-fields. Every format writes its rows as ``part-*.jsonl`` shards unless noted, plus the consumer's
-own side files (``dataset_info.json``, parquet).
+fields, and ``name`` picks the writer (``reasonkit.formats.writers.WRITERS``). Every format writes
+its rows as ``part-*.jsonl`` shards unless noted, plus the consumer's own side files
+(``dataset_info.json``, parquet).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-FORMATS = ("chat", "sharegpt", "alpaca", "trl_prompt_completion", "trl_dpo", "verl", "critique",
-           "sft_split")
 
 CFT_INSTRUCTION = ("Please critique the candidate solution to the question below step by step, "
                    "and conclude whether it is right or wrong.")

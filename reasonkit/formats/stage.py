@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from reasonkit.formats.config import FORMATS
-from reasonkit.formats.writers import write
+from reasonkit.formats.writers import check, write
 from reasonkit.pipeline.stage import Stage, StageContext, register
 
 
@@ -26,8 +25,7 @@ class FormatStage(Stage):
         return cfg.format.name
 
     def validate(self, cfg) -> None:
-        if cfg.format.name not in FORMATS:
-            raise ValueError(f"format.name: expected one of {list(FORMATS)}, got {cfg.format.name!r}")
+        check(cfg.format)  # unknown name or think mode, format-specific options
         if cfg.format.name == "trl_dpo" and cfg.selection.strategy != "pairs":
             raise ValueError("format=trl_dpo needs preference pairs: set selection.strategy=pairs "
                              "(e.g. selection=pairs_short_long)")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-STRATEGIES = ("correct", "all", "llh_highest", "llh_lowest", "llh_random", "shortest_correct",
-              "longest_correct", "pairs")
 PAIR_KINDS = ("short_long", "silc")
 
 
@@ -18,7 +16,8 @@ PAIR_KINDS = ("short_long", "silc")
 class SelectionConfig:
     name: str = "correct"
     # correct | all | llh_highest | llh_lowest | llh_random | shortest_correct | longest_correct |
-    # pairs (preference pairs, see ``pairs``)
+    # pairs (preference pairs, see ``pairs``); reasonkit.selection.strategies.STRATEGIES names the
+    # module of each
     strategy: str = "correct"
     # At most this many kept per problem (pairs: per pair kind). None: all for correct/all, 1 for
     # the ranking strategies.

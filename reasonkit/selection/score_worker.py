@@ -2,9 +2,9 @@
 
 A rank is a plain ``python -m reasonkit.selection.score_worker`` process (no Hydra; a SLURM
 array task or a local subprocess with ``CUDA_VISIBLE_DEVICES`` set runs the same command). Each
-rank streams the whole input, scores its blocks (see ``scoring.score_samples``) and writes
-``scores-rank<r>-of-<W>.jsonl`` under a temporary name, renamed when complete, so a half-written
-rank file is never merged.
+rank streams the whole input, scores its blocks through the engine ``score.backend`` names (see
+``scoring.score_samples``) and writes ``scores-rank<r>-of-<W>.jsonl`` under a temporary name,
+renamed when complete, so a half-written rank file is never merged.
 """
 from __future__ import annotations
 
@@ -34,22 +34,25 @@ def read_samples(paths: Iterable[str | Path]) -> Iterator[dict[str, Any]]:
 
 def run_rank(cfg: ScoreConfig, sample_paths: list[str], out_dir: str | Path) -> dict[str, Any]:
     """Score this rank's blocks of the samples in ``sample_paths`` into its rank file."""
-    from reasonkit.selection.scoring import load_model, score_samples
+    from reasonkit.selection.scoring import load_scorer, score_samples
 
     out = rank_file(out_dir, cfg.rank, cfg.world_size)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".jsonl.tmp")
     t0 = time.time()
-    model, tok = load_model(cfg)
+    engine, tok = load_scorer(cfg)
     t_load = time.time() - t0
     n = tokens = ctx_tokens = 0
     timings: dict[str, float] = {}
-    with tmp.open("w", encoding="utf-8") as fh:
-        for rec in score_samples(model, tok, read_samples(sample_paths), cfg, timings):
-            fh.write(json.dumps(rec) + "\n")
-            n += 1
-            tokens += rec["n_tokens"]
-            ctx_tokens += rec["n_context_tokens"]
+    try:
+        with tmp.open("w", encoding="utf-8") as fh:
+            for rec in score_samples(engine, tok, read_samples(sample_paths), cfg, timings):
+                fh.write(json.dumps(rec) + "\n")
+                n += 1
+                tokens += rec["n_tokens"]
+                ctx_tokens += rec["n_context_tokens"]
+    finally:
+        engine.close()
     os.replace(tmp, out)
     return {"rank": cfg.rank, "world_size": cfg.world_size, "samples": n,
             "scored_tokens": tokens,

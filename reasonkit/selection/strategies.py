@@ -1,22 +1,58 @@
-"""Selection strategies over streams of judged samples grouped by problem.
+"""The selection pipeline over streams of judged samples grouped by problem, and the registry of
+its strategies.
 
 ``select`` is a pure function of (config, sample stream, optional scores): samples of one problem
 arrive consecutively; each problem passes the problem filters, then the sample filters, then the
 configured strategy picks what to keep (or which preference pairs to build). ``stats`` counts, per
 rule, how many problems and samples it dropped, so the manifest says what was kept and why; for
 sample strategies ``seen == kept + Σ dropped_*``.
+
+``selection.strategy=<value>`` → ``STRATEGIES`` → the module named in its table: ``keep.py``
+(correct, all), ``llh.py`` (llh_highest, llh_lowest, llh_random), ``length.py``
+(shortest_correct, longest_correct), ``pairs.py`` (preference pairs).
 """
 from __future__ import annotations
 
-import hashlib
-import random
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from itertools import groupby
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any
 
-from reasonkit.selection.config import PAIR_KINDS, STRATEGIES
+from reasonkit.registry import Registry
+from reasonkit.selection.config import PAIR_KINDS
 from reasonkit.selection.filters import Decontaminator, exact_key, jaccard, shingles
 
-RANKED = ("llh_highest", "llh_lowest", "llh_random", "shortest_correct", "longest_correct")
+# The problem filters, sample filters and every strategy's choice; bump on any change to what a
+# selection keeps (the select stage hashes it).
+STRATEGIES_VERSION = "1"
+
+Sample = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Strategy:
+    """One ``selection.strategy``: ``pick(cfg, group, stats)`` chooses what one problem keeps
+    (samples, or pair records) from its filtered samples and counts what it dropped in ``stats``;
+    ``scores``: it ranks by the score stage's log-likelihoods; ``counters``: the per-config stats
+    keys it adds (so a manifest lists a zero rather than omitting the key)."""
+
+    pick: Callable[[Any, list[Sample], dict[str, Any]], list[Sample]]
+    scores: bool = False
+    counters: Callable[[Any], list[str]] = lambda cfg: []
+
+
+# selection.strategy=<value> → the module that registers it
+STRATEGIES: Registry[Strategy] = Registry("selection.strategy", "reasonkit.selection", modules={
+    "correct": "keep", "all": "keep", "llh_highest": "llh", "llh_lowest": "llh", "llh_random": "llh",
+    "shortest_correct": "length", "longest_correct": "length", "pairs": "pairs"})
+
+
+def strategy_of(cfg: Any) -> Strategy:
+    """The registered strategy, or a ValueError naming ``selection.strategy`` and the known values."""
+    try:
+        return STRATEGIES.get(cfg.strategy)
+    except KeyError as e:
+        raise ValueError(e.args[0]) from None
 
 
 def by_problem(samples: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -25,13 +61,12 @@ def by_problem(samples: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any
 
 
 def needs_scores(cfg: Any) -> bool:
-    return cfg.strategy in ("llh_highest", "llh_lowest")
+    return strategy_of(cfg).scores
 
 
 def check_config(cfg: Any) -> None:
     """Refuse a bad option before any stage works (called by the stage's ``validate``)."""
-    if cfg.strategy not in STRATEGIES:
-        raise ValueError(f"selection.strategy: expected one of {list(STRATEGIES)}, got {cfg.strategy!r}")
+    strategy_of(cfg)
     if cfg.dedup not in ("none", "exact", "near"):
         raise ValueError(f"selection.dedup: expected none|exact|near, got {cfg.dedup!r}")
     if cfg.llh_by not in ("sum", "mean"):
@@ -48,7 +83,7 @@ def check_config(cfg: Any) -> None:
         raise ValueError(f"selection.pass_rate_min ({lo}) must be < pass_rate_max ({hi})")
 
 
-def _correct(s: dict[str, Any], rule: str) -> bool:
+def correct(s: dict[str, Any], rule: str) -> bool:
     c = s.get("correct")
     if not isinstance(c, bool):
         raise ValueError(f"sample {s.get('id')}: field 'correct': expected true/false for "
@@ -71,115 +106,40 @@ def _problem_drop(cfg: Any, group: list[dict[str, Any]], decon: Decontaminator |
         if d is None or str(d) not in {str(x) for x in cfg.difficulty_keep}:
             return "difficulty"
     if cfg.pass_rate_min is not None or cfg.pass_rate_max is not None:
-        p = sum(_correct(s, "pass_rate") for s in group) / len(group)
+        p = sum(correct(s, "pass_rate") for s in group) / len(group)
         if (cfg.pass_rate_min is not None and not p > cfg.pass_rate_min) or (
                 cfg.pass_rate_max is not None and not p < cfg.pass_rate_max):
             return "pass_rate"
     if cfg.consistency:
         per_model: dict[str, list[bool]] = {}
         for s in group:
-            per_model.setdefault(str(s.get("model")), []).append(_correct(s, "consistency"))
+            per_model.setdefault(str(s.get("model")), []).append(correct(s, "consistency"))
         if not any(0 < sum(v) < len(v) for v in per_model.values()):
             return "consistency"
     return None
 
 
-def _length(group: list[dict[str, Any]], by: str):
+def length_key(group: list[dict[str, Any]], by: str):
+    """Sample length for the length rules: completion tokens when every sample has them, else chars."""
     if by == "tokens" and all(isinstance(s.get("n_completion_tokens"), int) for s in group):
         return lambda s: s["n_completion_tokens"]
     return lambda s: len(s["response"])
 
 
-def _score(s: dict[str, Any], key: str) -> float:
-    sc = s.get("score")
-    if not isinstance(sc, dict) or not isinstance(sc.get(key), (int, float)):
-        raise ValueError(f"sample {s.get('id')}: no '{key}' score (run stage=score with the same "
-                         "judged samples first)")
-    return float(sc[key])
-
-
-def _rng(seed: int, problem_id: str) -> random.Random:
-    """Per-problem RNG: the choice does not depend on order, sharding or other problems."""
-    h = hashlib.sha256(f"{seed}:{problem_id}".encode()).digest()
-    return random.Random(int.from_bytes(h[:8], "little"))
-
-
-def _pick(cfg: Any, group: list[dict[str, Any]], stats: dict[str, Any]) -> list[dict[str, Any]]:
-    """Apply the per-problem strategy to the filtered samples of one problem."""
-    st = cfg.strategy
-    k = cfg.max_per_problem
-    if st in ("correct", "all"):
-        if st == "correct":
-            cands = [s for s in group if _correct(s, "correct")]
-            stats["dropped_incorrect"] += len(group) - len(cands)
-        elif cfg.balance_correct:
-            right = [s for s in group if _correct(s, "balance_correct")]
-            wrong = [s for s in group if not s["correct"]]
-            cands = [x for pair in zip(right, wrong) for x in pair]
-            cands += right[len(wrong):] + wrong[len(right):]
-        else:
-            cands = group
-        kept = cands if k is None else cands[:k]
-        stats["dropped_over_max_per_problem"] += len(cands) - len(kept)
-        return kept
-    k = 1 if k is None else k
-    need_correct = st in ("shortest_correct", "longest_correct") or cfg.require_correct
-    if need_correct:
-        cands = [s for s in group if _correct(s, st)]
+def pick_ranked(cfg: Any, group: list[Sample], stats: dict[str, Any], correct_only: bool,
+                choose: Callable[[Any, list[Sample], list[Sample], int], list[Sample]]) -> list[Sample]:
+    """The shared frame of the ranking strategies: at most ``max_per_problem`` (default 1) of the
+    candidates (the correct samples when ``correct_only`` or ``require_correct``), chosen by
+    ``choose(cfg, group, candidates, k)``."""
+    k = 1 if cfg.max_per_problem is None else cfg.max_per_problem
+    if correct_only or cfg.require_correct:
+        cands = [s for s in group if correct(s, cfg.strategy)]
         stats["dropped_incorrect"] += len(group) - len(cands)
     else:
         cands = list(group)
-    if st == "llh_random":
-        chosen = _rng(cfg.seed, group[0]["problem_id"]).sample(cands, min(k, len(cands)))
-    elif st in ("llh_highest", "llh_lowest"):
-        key = f"llh_{cfg.llh_by}"
-        sign = -1.0 if st == "llh_highest" else 1.0  # ties: earlier sample first
-        order = sorted(range(len(cands)), key=lambda i: (sign * _score(cands[i], key), i))
-        chosen = [cands[i] for i in order[:k]]
-    else:
-        length = _length(group, cfg.length_by)
-        order = sorted(range(len(cands)), key=lambda i: (length(cands[i]), i),
-                       reverse=st == "longest_correct")
-        chosen = [cands[i] for i in order[:k]]
+    chosen = choose(cfg, group, cands, k)
     stats["dropped_not_chosen"] += len(cands) - len(chosen)
     return chosen
-
-
-def _pairs(cfg: Any, group: list[dict[str, Any]], stats: dict[str, Any]) -> list[dict[str, Any]]:
-    """Preference pairs of one problem: ``short_long`` = shortest correct (chosen) vs longest
-    correct (rejected); ``silc`` = a correct response (chosen) vs a shorter incorrect one
-    (rejected), the shortest incorrect paired with the shortest correct that is longer."""
-    length = _length(group, cfg.length_by)
-    right = sorted((s for s in group if _correct(s, "pairs")), key=lambda s: (length(s), s["id"]))
-    wrong = sorted((s for s in group if not s["correct"]), key=lambda s: (length(s), s["id"]))
-    k = cfg.max_per_problem or 1
-    out = []
-    for kind in cfg.pairs:
-        made: list[tuple[dict, dict]] = []
-        if kind == "short_long":
-            for i in range(min(k, len(right) // 2)):
-                a, b = right[i], right[-1 - i]
-                if length(a) < length(b):
-                    made.append((a, b))
-        else:  # silc
-            used: set[str] = set()
-            for w in wrong:
-                if len(made) >= k:
-                    break
-                c = next((r for r in right if length(r) > length(w) and r["id"] not in used), None)
-                if c is not None:
-                    used.add(c["id"])
-                    made.append((c, w))
-        stats[f"pairs_{kind}"] += len(made)
-        if not made:
-            stats[f"problems_without_{kind}"] += 1
-        for i, (ch, rj) in enumerate(made):
-            out.append({"id": f"{ch['problem_id']}_{kind}_{i}", "problem_id": ch["problem_id"],
-                        "prompt": ch["prompt"], "answer": ch.get("answer"), "chosen": ch["response"],
-                        "rejected": rj["response"], "chosen_id": ch["id"], "rejected_id": rj["id"],
-                        "chosen_correct": ch["correct"], "rejected_correct": rj["correct"],
-                        "pair_type": kind, "model": ch.get("model"), "meta": ch.get("meta") or {}})
-    return out
 
 
 def select(cfg: Any, samples: Iterable[dict[str, Any]], stats: dict[str, Any],
@@ -190,6 +150,7 @@ def select(cfg: Any, samples: Iterable[dict[str, Any]], stats: dict[str, Any],
     theirs under ``score``. ``stats`` is filled as the stream is consumed.
     """
     check_config(cfg)
+    strategy = strategy_of(cfg)
     decon = (Decontaminator(cfg.decontam_paths, cfg.decontam_field, cfg.decontam_ngram)
              if cfg.decontam_paths else None)
     counters = ["problems_seen", "seen", "kept", "problems_kept", "dropped_incorrect",
@@ -197,9 +158,7 @@ def select(cfg: Any, samples: Iterable[dict[str, Any]], stats: dict[str, Any],
                 "dropped_dup_near"]
     for rule in ("decontam", "difficulty", "pass_rate", "consistency"):
         counters += [f"problems_dropped_{rule}", f"dropped_{rule}"]
-    if cfg.strategy == "pairs":
-        for kind in cfg.pairs:
-            counters += [f"pairs_{kind}", f"problems_without_{kind}"]
+    counters += strategy.counters(cfg)
     for key in counters:
         stats.setdefault(key, 0)
     if decon is not None:
@@ -239,7 +198,7 @@ def select(cfg: Any, samples: Iterable[dict[str, Any]], stats: dict[str, Any],
             group = fresh
         if scores is not None:
             group = [{**s, "score": dict(scores[s["id"]])} if s["id"] in scores else s for s in group]
-        kept = _pairs(cfg, group, stats) if cfg.strategy == "pairs" else _pick(cfg, group, stats)
+        kept = strategy.pick(cfg, group, stats)
         if kept:
             stats["problems_kept"] += 1
         stats["kept"] += len(kept)

@@ -85,11 +85,6 @@ def test_chat_api_applies_the_servers_template(served, vllm_engine):
     assert [c.text for c in chat] == [c.text for c in offline]
 
 
-def test_loglikelihood_over_http_matches_offline(served, vllm_engine):
-    pairs = [("<|user|>What is 2 plus 3?\n<|assistant|>", "The answer is 5."), ("Let me", " think.")]
-    assert served.loglikelihood(pairs) == [pytest.approx(x, abs=1e-3) for x in vllm_engine.loglikelihood(pairs)]
-
-
 def test_vllm_extras_pass_through_and_client_errors_fail_fast(served):
     res = served.generate(requests(range(2)), {**SAMPLING, "top_k": 5, "min_tokens": 10, "stop": [" "]})
     assert all(c.n_completion_tokens >= 10 for r in res for c in r)

@@ -7,7 +7,7 @@ import time
 import pytest
 from filelock import FileLock
 
-from reasonkit.engines.sharding import Layout, claimed_parts, device_groups, gather_shard_info, write_shard_info
+from reasonkit.generation.sharding import Layout, claimed_parts, device_groups, gather_shard_info, write_shard_info
 
 
 @pytest.mark.parametrize("n", [1, 24, 31, 32, 33, 160, 500, 40_000])

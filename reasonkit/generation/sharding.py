@@ -177,7 +177,7 @@ def run_local_shards(cfg: Any, out: Path, shards: int, timeout: float | None = N
         logf = out / f"shard-{i}.log"
         with logf.open("ab") as fh:
             procs.append((i, logf, subprocess.Popen(
-                [sys.executable, "-m", "reasonkit.engines.sharding", str(frozen), str(i), str(out)],
+                [sys.executable, "-m", "reasonkit.generation.sharding", str(frozen), str(i), str(out)],
                 stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)))
         log.info("generate: shard %d/%d started (pid %d, devices %s, log %s)", i, shards, procs[-1][2].pid,
                  devices, logf)

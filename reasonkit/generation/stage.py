@@ -1,0 +1,132 @@
+"""``stage=generate``: n samples per problem from the teacher, appended in fsync'd batches.
+
+Resumable per record: after a kill, the shard's ``.partial`` file is repaired and only the
+sample ids not yet on disk are generated (their seeds come from their ids, so the resumed run
+produces the same records an uninterrupted run would have). How problems become sample records
+is ``samples.py``; how the work is cut into parts and shards is ``sharding.py``.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from reasonkit.data import load as data
+from reasonkit.engines import build_engine
+from reasonkit.generation import sharding
+from reasonkit.generation.samples import (
+    check_prompt_api,
+    code_versions,
+    generate_samples,
+    sampler_identity,
+)
+from reasonkit.models import load as models
+from reasonkit.pipeline.artifacts import ShardWriter
+from reasonkit.pipeline.stage import Stage, StageContext, StagePending, register
+
+
+@register
+class GenerateStage(Stage):
+    name = "generate"
+    version = 1
+    resumable = True
+
+    def keys(self, cfg):
+        return {"model": cfg.teacher, "weights": models.fingerprint(cfg.teacher), "dataset": cfg.dataset,
+                "split": cfg.dataset.train_split, "data": data.check(cfg.dataset, cfg.dataset.train_split),
+                "sampler": sampler_identity(cfg.sampler)}
+
+    def code(self, cfg):
+        return code_versions()
+
+    def validate(self, cfg) -> None:
+        check_prompt_api(cfg.sampler)
+
+    def label(self, cfg):
+        return f"{cfg.teacher.name}-{cfg.dataset.name}"
+
+    def concurrent(self, cfg) -> bool:
+        """Sharded runs compute without the artifact-wide lock: each part has its own (sharding.py),
+        so shard processes run side by side."""
+        return int(cfg.sampler.shards) > 1
+
+    def run(self, ctx: StageContext) -> dict[str, Any]:
+        cfg = ctx.cfg
+        s = cfg.sampler
+        problems = list(data.problems(cfg.dataset, cfg.dataset.train_split))
+        layout = sharding.Layout.for_problems(len(problems)).record(ctx.out.path)
+        t0 = time.time()
+        if s.shard is None and s.shards > 1:  # all shards as local processes, one per GPU group
+            sharding.run_local_shards(cfg, ctx.out.path, s.shards)
+        else:
+            parts = layout.parts_of(s.shards, s.shard)
+            info, written, resumed = self._compute(ctx, problems, layout, parts)
+            dt = time.time() - t0
+            sharding.write_shard_info(ctx.out.path, s.shard, {
+                "shards": s.shards, "parts": parts, "engine": info, "generated_now": written,
+                "resumed_from_disk": resumed, "seconds_generating": round(dt, 2),
+                "samples_per_s": round(written / dt, 2) if dt and written else None})
+        missing = layout.missing(ctx.out.path)
+        if missing:  # this process did its share; the artifact completes with the last shard
+            raise ShardPending(f"generate: shard {s.shard}/{s.shards} done; parts {missing} "
+                               f"(shards {sorted({p % s.shards for p in missing})}) still pending")
+        gathered = sharding.gather_shard_info(ctx.out.path)
+        ctx.metrics["engine"] = gathered
+        shard_infos = gathered["shards"].values()
+        total = sum(1 for sh in ctx.out.shards() for _ in open(sh))
+        return {"samples": total, "parts": layout.parts, "shards": s.shards,
+                "generated_now": sum(i.get("generated_now", 0) for i in shard_infos),
+                "resumed_from_disk": sum(i.get("resumed_from_disk", 0) for i in shard_infos),
+                "seconds_generating": round(time.time() - t0, 2)}
+
+    def _compute(self, ctx: StageContext, problems: list[dict], layout, parts: list[int]):
+        cfg = ctx.cfg
+        s = cfg.sampler
+        path = models.resolve(cfg.teacher, cfg.paths.models)
+        tok = models.tokenizer(path, cfg.teacher.revision, cfg.teacher.chat_template)
+        info: dict[str, Any] = {}
+        engine = None
+        written = 0
+        try:
+            for group in sharding.claimed_parts(ctx.out.path, parts):
+                # one stream over all parts we hold, so engine batches span part boundaries; a
+                # part's file is closed (renamed complete) as soon as its last problem is written
+                writers = {p: ShardWriter(layout.part_path(ctx.out.path, p)) for p in group}
+                owner, left, todo = {}, {}, []
+                for p in group:
+                    lo, hi = layout.bounds(p)
+                    for prob in problems[lo:hi]:
+                        owner[prob["id"]] = p
+                    left[p] = hi - lo
+                    todo += problems[lo:hi]
+                done = set().union(*(w.done_ids for w in writers.values()))
+                if len(done) < len(todo) * s.n:
+                    engine = engine or build_engine(s, path, info, revision=cfg.teacher.revision)
+                for batch, chunk in generate_samples(
+                        engine, tok, todo, n=s.n, seed=s.seed, sampling=dict(s.sampling),
+                        model_name=cfg.teacher.name, system=cfg.teacher.system_prompt,
+                        batch_problems=max(1, s.batch_size // s.n), done=done, chat=s.chat,
+                        instruction=lambda q: data.with_instruction(cfg.dataset, q),
+                        progress=f"generate parts {group[0]}..{group[-1]} of {layout.parts}", with_chunks=True):
+                    by_part: dict[int, list[dict]] = {}
+                    for rec in batch:
+                        by_part.setdefault(owner[rec["problem_id"]], []).append(rec)
+                    for p, recs in by_part.items():
+                        written += writers[p].write_batch(recs)
+                    for prob in chunk:
+                        p = owner[prob["id"]]
+                        left[p] -= 1
+                        if left[p] == 0:
+                            writers[p].close()
+                for w in writers.values():
+                    w.close()
+        finally:
+            if engine is not None:
+                engine.close()
+        # Whatever of this process's parts is on disk and was not written now was there before
+        # (earlier attempts, or finished parts claimed_parts skipped): that is what it resumed from.
+        on_disk = sum(1 for p in parts for _ in open(layout.part_path(ctx.out.path, p)))
+        return info, written, on_disk - written
+
+
+class ShardPending(StagePending):
+    """This process finished its shard; other shards are not done yet (not an error)."""
