@@ -31,7 +31,7 @@ class JudgeStage(Stage):
     def keys(self, cfg):
         keys = {"judge": cfg.judge}
         if JUDGES.get(cfg.judge.name).needs_engine:  # the judge model's verdicts depend on it
-            from reasonkit.engines.generate import sampler_identity
+            from reasonkit.generation.samples import sampler_identity
             from reasonkit.models import load as models
 
             keys.update(model=cfg.teacher, weights=models.fingerprint(cfg.teacher),

@@ -45,8 +45,11 @@ def template_text(chat_template: str | None) -> str | None:
     when the file a config names is edited, not only when the name changes."""
     if not chat_template:
         return None
-    p = Path(chat_template)
-    return p.read_text() if p.exists() else chat_template
+    try:  # a template given inline can be longer than a file name may be
+        is_file = Path(chat_template).is_file()
+    except OSError:
+        is_file = False
+    return Path(chat_template).read_text() if is_file else chat_template
 
 
 @lru_cache(maxsize=8)

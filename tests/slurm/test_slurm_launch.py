@@ -200,7 +200,7 @@ def test_sweep_of_three_strategies_generates_judges_and_scores_once(slurm_cluste
 
 def test_array_of_four_shards_runs_in_parallel_and_the_last_continues(slurm_cluster, tiny_models, tmp_path):
     out = tmp_path / "outputs"
-    # 128 problems = 4 parts of 32 (reasonkit.engines.sharding.MIN_PART): one part per array task
+    # 128 problems = 4 parts of 32 (reasonkit.generation.sharding.MIN_PART): one part per array task
     proc = submit(out, "debug=tiny", "dataset.sizes.train=128", "sampler.shards=4", "pipeline=[generate,judge]")
     ids = submitted_ids(proc.stdout + proc.stderr)
     array = ids[0].split("_")[0]
