@@ -42,7 +42,10 @@ class TrainStage(Stage):
     resumable = True
 
     def keys(self, cfg):
-        return {"student": cfg.student, "weights": models.fingerprint(cfg.student), "trainer": cfg.trainer}
+        from reasonkit.training.speed import COMPILE_VERSION
+
+        return {"student": cfg.student, "weights": models.fingerprint(cfg.student), "trainer": cfg.trainer,
+                **({"compile_version": COMPILE_VERSION} if cfg.trainer.compile_layers else {})}
 
     def label(self, cfg):
         return f"{cfg.student.name}-{cfg.trainer.name}"
@@ -61,6 +64,8 @@ class TrainStage(Stage):
         spec = {"kind": cfg.trainer.kind, "model_path": models.resolve(cfg.student, cfg.paths.models),
                 "dtype": cfg.student.dtype, "output_dir": str(out),
                 "data_files": [str(p) for p in ctx.inputs["format"].shards()],
+                "model_kwargs": OmegaConf.to_container(cfg.trainer.model_kwargs, resolve=True),
+                "compile_layers": bool(cfg.trainer.compile_layers),
                 "args": OmegaConf.to_container(cfg.trainer.args, resolve=True)}
         frozen = out / "train_config.yaml"
         frozen.write_text(yaml.safe_dump(spec, sort_keys=False))
