@@ -98,11 +98,15 @@ class Timer:
         self.cb = _CB()
 
 
-def row_lengths(kind: str, ex: dict[str, Any]) -> list[int]:
-    if kind == "dpo":
-        p = len(ex["prompt_ids"])
-        return [p + len(ex["chosen_ids"]), p + len(ex["rejected_ids"])]
-    return list(ex.get("seq_lengths") or [len(ex["input_ids"])])
+def row_lengths(inputs: dict[str, Any]) -> list[int]:
+    """Real tokens per row of a collated batch, read in the main process (the presets collate in
+    dataloader workers). Padding-free rows restart their position ids at 0; the tail padding of
+    ``pad_to_multiple_of`` is a run of one-token position-0 segments and is not counted."""
+    if "attention_mask" in inputs:
+        return inputs["attention_mask"].sum(1).tolist()
+    pos = inputs["position_ids"][0]
+    starts = (pos == 0).nonzero().flatten().tolist() + [pos.numel()]
+    return [b - a for a, b in zip(starts, starts[1:]) if b - a > 1]
 
 
 def run_one(label: str, spec: dict[str, Any], model_dir: Path, rows: list[dict], args, ceiling: float) -> dict:
@@ -119,13 +123,13 @@ def run_one(label: str, spec: dict[str, Any], model_dir: Path, rows: list[dict],
     timer = Timer()
     trainer = entry.build_trainer(full, model, synthetic.tokenizer(VOCAB), Dataset.from_list(rows), [timer.cb])
     seen: list[list[int]] = []
-    collate = trainer.data_collator
+    loss_fn = trainer.compute_loss
 
-    def counting(examples):
-        seen.append([s for ex in examples for s in row_lengths(kind, ex)])
-        return collate(examples)
+    def counting(model, inputs, *a, **kw):
+        seen.append(row_lengths(inputs))
+        return loss_fn(model, inputs, *a, **kw)
 
-    trainer.data_collator = counting
+    trainer.compute_loss = counting
     t0 = time.perf_counter()
     trainer.train()
     total = time.perf_counter() - t0

@@ -5,7 +5,8 @@
 #   python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/site .whl/*.whl
 #   export PYTHONPATH=/tmp/site:$PWD
 # DEEPSPEED=1 adds DeepSpeed (sdist only on PyPI: built here into a wheel with no prebuilt ops;
-# its ops JIT-build on first use with the GPU machine's nvcc + ninja).
+# its ops JIT-build on first use with the GPU machine's nvcc + ninja). They go to .whl/ds/: install
+# them (.whl/ds/*.whl) only for DeepSpeed runs.
 set -euo pipefail
 DEST=${1:-.whl}
 PY=${PY:-python3}
@@ -23,10 +24,12 @@ done
 ls "$DEST"/antlr4_python3_runtime-4.9.3-*.whl >/dev/null 2>&1 \
   || "$PY" -m pip wheel -q --no-deps -w "$DEST" antlr4-python3-runtime==4.9.3
 if [[ "${DEEPSPEED:-0}" == 1 ]]; then
-  for p in hjson==3.1.0 py-cpuinfo==9.0.0 msgpack==1.1.2 ninja==1.13.0 nvidia-ml-py==13.580.82; do
-    "$PY" -m pip download -q --no-deps --only-binary=:all: "${PLAT[@]}" -d "$DEST" "$p"
+  # in a subfolder: once importable, accelerate/transformers import DeepSpeed (and pydantic) eagerly
+  for p in hjson==3.1.0 py-cpuinfo==9.0.0 msgpack==1.1.2 ninja==1.13.0 nvidia-ml-py==13.580.82 \
+           pydantic==2.14.4 pydantic-core==2.46.4 annotated-types==0.7.0 typing-inspection==0.4.2; do
+    "$PY" -m pip download -q --no-deps --only-binary=:all: "${PLAT[@]}" -d "$DEST/ds" "$p"
   done
-  ls "$DEST"/deepspeed-*.whl >/dev/null 2>&1 \
-    || DS_BUILD_OPS=0 "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$DEST" deepspeed==0.19.8
+  ls "$DEST"/ds/deepspeed-*.whl >/dev/null 2>&1 \
+    || DS_BUILD_OPS=0 "$PY" -m pip wheel -q --no-deps --no-build-isolation -w "$DEST/ds" deepspeed==0.19.8
 fi
 ls -1 "$DEST"
