@@ -52,18 +52,24 @@ def test_sft_gpu_per_token_loss_equals_padded_reference(tmp_path, compile_layers
     ref.set_attn_implementation("sdpa")
     rows = synthetic.sft_rows(96, VOCAB, seed=3, prompt=(5, 60), response=(10, 200))
     trainer = entry.build_trainer(spec, fast, synthetic.tokenizer(VOCAB), Dataset.from_list(rows))
-    seen = []
-    orig = trainer.compute_loss
+    seen, lps = [], []
+    orig, fwd = trainer.compute_loss, trainer.model.forward
 
-    def capture(model, inputs, return_outputs=False, num_items_in_batch=None):
-        loss, out = orig(model, inputs, return_outputs=True, num_items_in_batch=num_items_in_batch)
-        seen.append(({k: v.detach().clone() for k, v in inputs.items() if torch.is_tensor(v)},
-                     out.log_probs.detach().clone(), loss.detach().clone()))
-        return (loss, out) if return_outputs else loss
+    def capture(model, inputs, *a, **kw):
+        loss = orig(model, inputs, *a, **kw)
+        seen.append(({k: v.detach().clone() for k, v in inputs.items() if torch.is_tensor(v)}, loss.detach().clone()))
+        return loss
 
-    trainer.compute_loss = capture
+    def capture_fwd(*a, **kw):  # TRL's fused LM head: per-token log-probs without full logits
+        out = fwd(*a, **kw)
+        if kw.get("fused_lm_head"):
+            lps.append(out.log_probs.detach().clone())
+        return out
+
+    trainer.compute_loss, trainer.model.forward = capture, capture_fwd
     trainer.train()
-    assert len(seen) == 3
+    assert len(seen) == len(lps) == 3
+    seen = [(b, lp, loss) for (b, loss), lp in zip(seen, lps)]
 
     args = trainer.args
     opt = torch.optim.AdamW(ref.parameters(), lr=args.learning_rate, betas=(args.adam_beta1, args.adam_beta2),
