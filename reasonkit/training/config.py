@@ -15,4 +15,9 @@ class TrainerConfig:
     launcher: str = "python"
     num_processes: int = 1
     accelerate_config: str | None = None
+    # Extra from_pretrained kwargs (e.g. attn_implementation=flex_attention, which padding-free batches
+    # need: sdpa would turn packed rows into one dense quadratic mask).
+    model_kwargs: dict[str, Any] = field(default_factory=dict)
+    # torch.compile each decoder layer in place after TRL/Liger patched the model (GPU presets).
+    compile_layers: bool = False
     args: dict[str, Any] = field(default_factory=dict)

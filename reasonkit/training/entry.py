@@ -7,8 +7,39 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import yaml
+
+
+def trl_classes(kind: str) -> tuple[Any, Any]:
+    if kind == "sft":
+        from trl import SFTConfig, SFTTrainer
+        return SFTConfig, SFTTrainer
+    if kind == "dpo":
+        from trl import DPOConfig, DPOTrainer
+        return DPOConfig, DPOTrainer
+    raise ValueError(f"trainer.kind: expected sft or dpo, got {kind!r}")
+
+
+def load_model(spec: dict[str, Any]) -> Any:
+    from transformers import AutoModelForCausalLM
+
+    return AutoModelForCausalLM.from_pretrained(spec["model_path"], dtype=spec.get("dtype") or "auto",
+                                                **(spec.get("model_kwargs") or {}))
+
+
+def build_trainer(spec: dict[str, Any], model: Any, tok: Any, ds: Any, callbacks: list | None = None) -> Any:
+    """The TRL trainer a frozen spec describes; shared by main(), the GPU benchmark and the GPU tests
+    so that what is measured and tested is what the train stage runs."""
+    Config, Trainer = trl_classes(spec["kind"])
+    args = Config(output_dir=str(Path(spec["output_dir"]) / "checkpoints"), **spec["args"])
+    trainer = Trainer(model=model, args=args, train_dataset=ds, processing_class=tok, callbacks=callbacks)
+    if spec.get("compile_layers"):
+        from reasonkit.training.speed import compile_layers
+
+        compile_layers(trainer.model)
+    return trainer
 
 
 def main(frozen: str) -> None:
@@ -16,7 +47,7 @@ def main(frozen: str) -> None:
     print(f"[reasonkit.training] rank {os.environ.get('RANK', 0)}/{os.environ.get('WORLD_SIZE', 1)} "
           f"training {spec['model_path']} ({spec['kind']})", flush=True)
     from datasets import load_dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
     from transformers.trainer_utils import get_last_checkpoint
 
     out = Path(spec["output_dir"])
@@ -25,15 +56,7 @@ def main(frozen: str) -> None:
     keep = [c for c in ("messages", "prompt", "completion", "chosen", "rejected") if c in ds.column_names]
     ds = ds.select_columns(keep)
     tok = AutoTokenizer.from_pretrained(spec["model_path"])
-    model = AutoModelForCausalLM.from_pretrained(spec["model_path"], dtype=spec.get("dtype") or "auto")
-    if spec["kind"] == "sft":
-        from trl import SFTConfig as Config, SFTTrainer as Trainer
-    elif spec["kind"] == "dpo":
-        from trl import DPOConfig as Config, DPOTrainer as Trainer
-    else:
-        raise ValueError(f"trainer.kind: expected sft or dpo, got {spec['kind']!r}")
-    args = Config(output_dir=str(ckpts), **spec["args"])
-    trainer = Trainer(model=model, args=args, train_dataset=ds, processing_class=tok)
+    trainer = build_trainer(spec, load_model(spec), tok, ds)
     last = get_last_checkpoint(str(ckpts)) if ckpts.exists() else None
     if last:
         print(f"[reasonkit.training] resuming from {last}", flush=True)

@@ -35,6 +35,15 @@ def command(cfg, frozen: Path) -> list[str]:
     raise ValueError(f"trainer.launcher: expected python, accelerate or torchrun, got {t.launcher!r}")
 
 
+def frozen_spec(cfg, out: Path, data_files: list[str]) -> dict[str, Any]:
+    """Everything a training rank reads (entry.py never sees Hydra)."""
+    return {"kind": cfg.trainer.kind, "model_path": models.resolve(cfg.student, cfg.paths.models),
+            "dtype": cfg.student.dtype, "output_dir": str(out), "data_files": data_files,
+            "model_kwargs": OmegaConf.to_container(cfg.trainer.model_kwargs, resolve=True),
+            "compile_layers": bool(cfg.trainer.compile_layers),
+            "args": OmegaConf.to_container(cfg.trainer.args, resolve=True)}
+
+
 @register
 class TrainStage(Stage):
     name = "train"
@@ -42,7 +51,10 @@ class TrainStage(Stage):
     resumable = True
 
     def keys(self, cfg):
-        return {"student": cfg.student, "weights": models.fingerprint(cfg.student), "trainer": cfg.trainer}
+        from reasonkit.training.speed import COMPILE_VERSION
+
+        return {"student": cfg.student, "weights": models.fingerprint(cfg.student), "trainer": cfg.trainer,
+                **({"compile_version": COMPILE_VERSION} if cfg.trainer.compile_layers else {})}
 
     def label(self, cfg):
         return f"{cfg.student.name}-{cfg.trainer.name}"
@@ -68,10 +80,7 @@ class TrainStage(Stage):
     def run(self, ctx: StageContext) -> dict[str, Any]:
         cfg = ctx.cfg
         out = ctx.out.path
-        spec = {"kind": cfg.trainer.kind, "model_path": models.resolve(cfg.student, cfg.paths.models),
-                "dtype": cfg.student.dtype, "output_dir": str(out),
-                "data_files": [str(p) for p in ctx.inputs["format"].shards()],
-                "args": OmegaConf.to_container(cfg.trainer.args, resolve=True)}
+        spec = frozen_spec(cfg, out, [str(p) for p in ctx.inputs["format"].shards()])
         frozen = out / "train_config.yaml"
         frozen.write_text(yaml.safe_dump(spec, sort_keys=False))
         cmd = command(cfg, frozen)
