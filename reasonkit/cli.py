@@ -7,6 +7,7 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
+from reasonkit.checks import check_config, one_line_errors
 from reasonkit.config import CONF_DIR, register
 
 log = logging.getLogger("reasonkit")
@@ -20,6 +21,7 @@ def _main(cfg: DictConfig) -> None:
     from reasonkit.report.stage import reprint
     from reasonkit.tracking import tracker_factory
 
+    check_config(cfg)  # out-of-range values, before any stage works
     try:
         done = run(cfg, tracker_factory(cfg))
     except ShardPending as e:
@@ -35,7 +37,8 @@ def _main(cfg: DictConfig) -> None:
 
 def main() -> None:
     register()
-    _main()
+    with one_line_errors():
+        _main()
 
 
 if __name__ == "__main__":
