@@ -237,7 +237,7 @@ def _array(fh: BinaryIO, path: Path) -> Iterator[tuple[str, Any]]:
                 pos += 1
                 break
             if pos >= len(text):
-                raise RecordError(f"{path}:{line_at(pos)}: after element {i - 1}: malformed JSON "
+                raise RecordError(f"{path}:{line_at(end)}: after element {i - 1}: malformed JSON "
                                   "(the array is not closed with ']')")
             raise RecordError(f"{path}:{line_at(pos)}: after element {i - 1}: malformed JSON "
                               "(expected ',' or ']')")
@@ -282,7 +282,7 @@ def read_input(path: str | Path, cls: type | None = None) -> Iterator[tuple[str,
 
 def _json_type(v: Any) -> str:
     return {str: "string", bool: "boolean", int: "number", float: "number", list: "array",
-            type(None): "null"}.get(type(v), type(v).__name__)
+            dict: "object", type(None): "null"}.get(type(v), type(v).__name__)
 
 
 def read_jsonl_numbered(path: str | Path, cls: type | None = None) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from itertools import islice
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -51,7 +52,7 @@ _EXPECTED = {"id": "a non-empty string or an integer", "prompt": "a non-empty st
 def _bad(where: str, column: str, ours: str, value: Any) -> RecordError:
     shown = json.dumps(value, ensure_ascii=False, default=str)
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
-    kind = "empty string" if isinstance(value, str) else _json_type(value)
+    kind = "empty string" if isinstance(value, str) and not value.strip() else _json_type(value)
     return RecordError(f"{where}: field '{column}': expected {_EXPECTED[ours]}, got {kind} {shown}")
 
 
@@ -100,9 +101,7 @@ def located(cfg: DatasetConfig, split: str) -> Iterator[tuple[str, dict[str, Any
         rows = ((f"{cfg.hf_id}[{split}]:{i}", raw) for i, raw in enumerate(ds, 1))
     else:
         raise InputError(f"dataset.source: expected toy, jsonl or hf, got {cfg.source!r}")
-    for n, (where, raw) in enumerate(rows):
-        if cap is not None and n >= cap:
-            return
+    for n, (where, raw) in enumerate(islice(rows, cap)):  # lines past the cap are not read
         yield where, _mapped(raw, cfg, where, n)
 
 
