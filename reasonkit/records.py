@@ -326,7 +326,7 @@ class SeenIds:
     array that is searched by bisection.
     """
 
-    def __init__(self, flush_at: int = 1 << 16):
+    def __init__(self, flush_at: int = 1 << 14):
         import numpy as np
 
         self._np = np
