@@ -7,6 +7,7 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
+from reasonkit.checks import one_line_errors
 from reasonkit.config import CONF_DIR, register
 
 log = logging.getLogger("reasonkit")
@@ -32,7 +33,8 @@ def main() -> None:
         print(render(CONF_DIR))
         return
     register()
-    _main()
+    with one_line_errors():
+        _main()
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reasonkit.pipeline.artifacts import write_sharded
+from reasonkit.records import SeenIds
 from reasonkit.registry import Registry
 
 THINK = ("keep", "strip", "split")
@@ -86,11 +87,26 @@ def no_split(cfg: Any) -> str:
 
 def cap_per_problem(records: Iterable[dict[str, Any]], k: int | None, stats: dict[str, int]
                     ) -> Iterator[dict[str, Any]]:
-    counts: dict[str, int] = {}
+    """At most ``k`` records per problem. Selections come grouped by problem, so only the current
+    problem's count is held (memory flat in the number of problems); a problem seen again after
+    others would be capped wrongly, so it is refused."""
+    closed = SeenIds() if k is not None else None
+    pid: Any = None
+    count = 0
     for r in records:
-        pid = r.get("problem_id", r.get("id"))
-        counts[pid] = counts.get(pid, 0) + 1
-        if k is not None and counts[pid] > k:
+        if k is None:
+            yield r
+            continue
+        key = r.get("problem_id", r.get("id"))
+        if key != pid:
+            if pid is not None:
+                closed.add(str(pid))
+            if str(key) in closed:
+                raise ValueError(f"record {r.get('id')!r}: problem {key!r} appears again after other problems; "
+                                 "format.max_per_problem needs each problem's records together (as select writes them)")
+            pid, count = key, 0
+        count += 1
+        if count > k:
             stats["dropped_over_max_per_problem"] = stats.get("dropped_over_max_per_problem", 0) + 1
             continue
         yield r

@@ -9,18 +9,33 @@ from reasonkit.pipeline.stage import Stage, StageContext, register
 
 
 def summarize(records_iter, out_counts: dict[str, Any]):
-    """Pass records through while counting per-sample and per-problem correctness."""
-    per_problem: dict[str, list[int]] = {}
+    """Pass records through while counting per-sample and per-problem correctness.
+
+    Samples of a problem arrive together (the judges batch whole problems), so only the current
+    problem's tally is held: memory does not grow with the number of problems."""
+    n = right = problems = all_right = all_wrong = 0
+    pid, c_right, c_n = object(), 0, 0
+
+    def close() -> None:
+        nonlocal problems, all_right, all_wrong
+        if c_n:
+            problems += 1
+            all_right += c_right == c_n
+            all_wrong += c_right == 0
+
     for r in records_iter:
-        c = per_problem.setdefault(r["problem_id"], [0, 0])
-        c[0] += bool(r.get("correct"))
-        c[1] += 1
+        if r["problem_id"] != pid:
+            close()
+            pid, c_right, c_n = r["problem_id"], 0, 0
+        ok = bool(r.get("correct"))
+        c_right += ok
+        c_n += 1
+        right += ok
+        n += 1
         yield r
-    n = sum(c[1] for c in per_problem.values())
-    right = sum(c[0] for c in per_problem.values())
-    out_counts.update(samples=n, correct=right, accuracy=right / n if n else 0.0, problems=len(per_problem),
-                      problems_all_right=sum(c[0] == c[1] for c in per_problem.values()),
-                      problems_all_wrong=sum(c[0] == 0 for c in per_problem.values()))
+    close()
+    out_counts.update(samples=n, correct=right, accuracy=right / n if n else 0.0, problems=problems,
+                      problems_all_right=all_right, problems_all_wrong=all_wrong)
 
 
 @register

@@ -140,22 +140,36 @@ def write_shard(path: Path, records: Iterable[dict[str, Any]]) -> int:
 
 def write_sharded(out: Path, records: Iterable[dict[str, Any]], shard_size: int = 50_000,
                   prefix: str = "part") -> int:
-    """Stream records into ``part-00000.jsonl``, ``part-00001.jsonl`` … without holding them."""
+    """Stream records into ``part-00000.jsonl``, ``part-00001.jsonl`` … without holding them:
+    each record goes straight to its shard's temp file, renamed when the shard is full (or the
+    stream ends), so memory does not grow with the shard size. No records: one empty shard."""
     n = 0
     idx = 0
-    it = iter(records)
-    while True:
-        chunk = []
-        for r in it:
-            chunk.append(r)
-            if len(chunk) >= shard_size:
-                break
-        if not chunk and idx > 0:
-            break
-        n += write_shard(out / f"{prefix}-{idx:05d}.jsonl", chunk)
-        idx += 1
-        if len(chunk) < shard_size:
-            break
+    fh = None
+    tmp = final = None
+    try:
+        for r in records:
+            if fh is None:
+                final = out / f"{prefix}-{idx:05d}.jsonl"
+                tmp = final.with_name(final.name + ".tmp")
+                fh = tmp.open("w", encoding="utf-8")
+            fh.write(dumps(r))
+            n += 1
+            if n % shard_size == 0:
+                fh.close()
+                os.replace(tmp, final)
+                fh = None
+                idx += 1
+        if fh is not None:
+            fh.close()
+            os.replace(tmp, final)
+            fh = None
+        elif n == 0:
+            write_shard(out / f"{prefix}-00000.jsonl", [])
+    finally:
+        if fh is not None:  # the stream failed: no half-written shard under a final name
+            fh.close()
+            tmp.unlink(missing_ok=True)
     return n
 
 

@@ -144,6 +144,9 @@ def run(cfg: DictConfig, tracker_factory=None) -> RunResult:
     through here. A stage that did its part while others finish the artifact (``StagePending``)
     ends the run without error: the later stages wait for a run that sees it complete.
     """
+    from reasonkit.checks import check_config
+
+    check_config(cfg)  # out-of-range values, one line each, before any stage works
     store = ArtifactStore(cfg.paths.artifacts)
     if cfg.stage == "pipeline":
         steps = plan(cfg, store, list(cfg.pipeline))

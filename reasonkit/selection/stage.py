@@ -9,7 +9,7 @@ from typing import Any
 
 from reasonkit.pipeline.artifacts import write_sharded
 from reasonkit.pipeline.stage import Stage, StageContext, register
-from reasonkit.selection.strategies import check_config, needs_scores, select
+from reasonkit.selection.strategies import check_config, needs_scores, select, with_scores
 
 
 @register
@@ -36,9 +36,8 @@ class SelectStage(Stage):
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         stats: dict[str, Any] = {}
-        scores = None
-        if "score" in ctx.inputs:
-            scores = {r["id"]: {k: v for k, v in r.items() if k != "id"}
-                      for r in ctx.inputs["score"].records()}
-        write_sharded(ctx.out.path, select(ctx.cfg.selection, ctx.inputs["judge"].records(), stats, scores))
+        samples = ctx.inputs["judge"].records()
+        if "score" in ctx.inputs:  # streamed alongside, never loaded whole
+            samples = with_scores(samples, ctx.inputs["score"].records())
+        write_sharded(ctx.out.path, select(ctx.cfg.selection, samples, stats))
         return stats

@@ -20,6 +20,7 @@ from typing import Any
 
 from reasonkit.registry import Registry
 from reasonkit.selection.config import PAIR_KINDS
+from reasonkit.records import SeenIds
 from reasonkit.selection.filters import Decontaminator, exact_key, jaccard, shingles
 
 # The problem filters, sample filters and every strategy's choice; bump on any change to what a
@@ -58,6 +59,23 @@ def strategy_of(cfg: Any) -> Strategy:
 def by_problem(samples: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
     for _, group in groupby(samples, key=lambda s: s["problem_id"]):
         yield list(group)
+
+
+def with_scores(samples: Iterable[dict[str, Any]], scores: Iterable[dict[str, Any]]
+                ) -> Iterator[dict[str, Any]]:
+    """Attach each sample's score record (``stage=score`` writes them in the judge artifact's
+    order), walking both streams side by side: no id → score table for the whole artifact."""
+    it = iter(scores)
+    for n, s in enumerate(samples, 1):
+        r = next(it, None)
+        if r is None or r.get("id") != s["id"]:
+            raise ValueError(f"score artifact: record #{n} is {None if r is None else r.get('id')!r}, expected "
+                             f"sample {s['id']!r}; the score artifact must follow the judge artifact's order "
+                             "(recompute it with stage=score)")
+        yield {**s, "score": {k: v for k, v in r.items() if k != "id"}}
+    extra = next(it, None)
+    if extra is not None:
+        raise ValueError(f"score artifact: record {extra.get('id')!r} has no judged sample")
 
 
 def needs_scores(cfg: Any) -> bool:
@@ -164,7 +182,7 @@ def select(cfg: Any, samples: Iterable[dict[str, Any]], stats: dict[str, Any],
     if decon is not None:
         stats["decontam_eval_items"] = decon.n_items
     exact_seen: set[bytes] = set()
-    done: set[str] = set()
+    done = SeenIds()  # ~8 bytes per problem, not a set of id strings
     for group in by_problem(samples):
         pid = group[0]["problem_id"]
         if pid in done:

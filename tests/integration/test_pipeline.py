@@ -75,7 +75,7 @@ def test_bad_dataset_line_refused_before_any_work(rk, tmp_path):
     test.write_text(json.dumps(good) + "\n")
     p = rk("dataset=jsonl", f"dataset.files.train={train}", f"dataset.files.test={test}", check=False)
     assert p.returncode != 0
-    assert f"{train}:2: field 'answer'" in p.stderr and "expected string or null" in p.stderr
+    assert f"{train}:2: field 'answer'" in p.stderr and "expected a non-empty string, a number or null" in p.stderr
     assert not (rk.outputs / "artifacts").exists() or not any((rk.outputs / "artifacts").rglob("_SUCCESS"))
 
 

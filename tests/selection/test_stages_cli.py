@@ -46,16 +46,34 @@ def test_llh_selection_scores_every_judged_sample_and_picks_the_highest(rk):
 
 
 def test_pairs_to_trl_dpo_and_critique_formats(rk):
-    rk("pipeline=[format]", "selection=pairs", "format=trl_dpo", "debug=tiny", check=False)
+    # 6 samples per problem: the tiny teacher is right on some and wrong on others, with lengths
+    # that differ, so both pair kinds are made (seeded, so the same pairs every run)
+    rk("pipeline=[format]", "selection=pairs", "format=trl_dpo", "debug=tiny", "sampler.n=6")
     out = rk.outputs
-    fmt = [p for p in (out / "artifacts" / "format").iterdir() if p.is_dir()]
+    judged = {r["id"]: r for r in records(only(out, "judge"))}
     sel = records(only(out, "select"))
-    if sel:  # with no pair at all format refuses to write an empty training set
-        assert fmt
-        rows = records(fmt[0])
-        assert len(rows) == len(sel) and {"prompt", "chosen", "rejected"} <= set(rows[0])
+    assert {r["pair_type"] for r in sel} == {"short_long", "silc"}, sel[:2]
+
+    def length(r: dict) -> int:
+        return r["n_completion_tokens"]
+
+    for r in sel:
+        ch, rj = judged[r["chosen_id"]], judged[r["rejected_id"]]
+        assert ch["problem_id"] == rj["problem_id"] == r["problem_id"] and ch["id"] != rj["id"]
+        assert (r["chosen"], r["rejected"]) == (ch["response"], rj["response"])
+        assert ch["correct"] is True
+        if r["pair_type"] == "short_long":  # shortest correct vs longest correct
+            assert rj["correct"] is True and length(ch) < length(rj), (ch, rj)
+        else:  # silc: short incorrect (rejected) vs a longer correct one
+            assert rj["correct"] is False and length(rj) < length(ch), (ch, rj)
+    rows = records(only(out, "format"))
+    assert [r["id"] for r in rows] == [s["id"] for s in sel]
+    for row, pair in zip(rows, sel):
+        assert row["prompt"] == [{"role": "user", "content": pair["prompt"]}]
+        assert [m["role"] for m in row["chosen"] + row["rejected"]] == ["assistant", "assistant"]
+        assert row["chosen"] != row["rejected"] and row["pair_type"] == pair["pair_type"]
     assert not (out / "artifacts" / "score").exists()  # pairs need no scoring
-    rk("pipeline=[format]", "selection=all", "format=critique", "debug=tiny")
+    rk("pipeline=[format]", "selection=all", "format=critique", "debug=tiny", "sampler.n=6")  # reuses generate
     crit = [p for p in (out / "artifacts" / "format").iterdir() if p.is_dir() and p.name.startswith("critique")]
     assert len(crit) == 1 and (crit[0] / "train.parquet").exists()
     rows = records(crit[0])

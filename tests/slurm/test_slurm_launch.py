@@ -153,12 +153,19 @@ def test_sweep_of_three_strategies_generates_judges_and_scores_once(slurm_cluste
     # generate and judge: one artifact each, computed by exactly one job, reused by the other two.
     logs = job_logs(out)
     assert sorted(logs) == [0, 1, 2]
-    for stage in ("generate", "judge", "score"):  # score: the student's log-likelihoods, for both llh_*
+    # score (the student's log-likelihoods) is needed by llh_highest/llh_lowest, not by llh_random:
+    # which job ran which strategy is read from the select artifact each job's log names.
+    strategy = {n: re.search(r"\[select\] computing \S*/select/(\S+)-[0-9a-f]{12}", log).group(1)
+                for n, log in logs.items()}
+    assert sorted(strategy.values()) == ["llh_highest_mean", "llh_lowest_mean", "llh_random"]
+    needs = {"generate": [0, 1, 2], "judge": [0, 1, 2],
+             "score": sorted(n for n, s in strategy.items() if s != "llh_random")}
+    for stage in ("generate", "judge", "score"):
         assert len(artifact_dirs(out, stage)) == 1
         computed = [n for n, log in logs.items() if f"[{stage}] computing" in log]
         reused = [n for n, log in logs.items() if f"[{stage}] reusing" in log]
         assert len(computed) == 1, (stage, computed, reused)
-        assert sorted(computed + reused) == ([0, 1, 2] if stage != "score" else sorted(computed + reused)), stage
+        assert sorted(computed + reused) == needs[stage], (stage, computed, reused, strategy)
     gen = artifact_dirs(out, "generate")[0]
     assert manifest(gen)["metrics"]["samples"] == 24 * 2
     # The two waiting jobs used the finished artifact: their select started after judge finished.
