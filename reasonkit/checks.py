@@ -174,7 +174,7 @@ def check_config(cfg: Any) -> None:
 
 # --------------------------------------------------------------------------- one-line errors
 
-def _user_error(e: BaseException) -> bool:
+def is_user_error(e: BaseException) -> bool:
     from hydra.errors import CompactHydraException, HydraException
     from omegaconf.errors import OmegaConfBaseException
 
@@ -228,7 +228,7 @@ def one_line_errors(stream: TextIO | None = None) -> Iterator[None]:
         yield
     except Exception as e:  # noqa: BLE001 - re-raised unless it is the user's mistake
         sys.stderr = real
-        if not _user_error(e):
+        if not is_user_error(e):
             real.write("".join(held.held))
             raise
         out = stream or real

@@ -112,9 +112,14 @@ def execute(cfg: DictConfig, step: Step, store: ArtifactStore, tracker_factory=N
         except StagePending:
             store.abandon(art, step.stage.resumable)
             raise
-        except BaseException:
+        except BaseException as e:
             store.abandon(art, step.stage.resumable)
-            log.error("[%s] failed:\n%s", step.stage.name, traceback.format_exc())
+            from reasonkit.checks import is_user_error
+
+            if is_user_error(e):  # the CLI prints it as one line; a traceback would bury it
+                log.error("[%s] stopped: %s", step.stage.name, e)
+            else:
+                log.error("[%s] failed:\n%s", step.stage.name, traceback.format_exc())
             raise
         finally:
             if tracker:
