@@ -23,6 +23,7 @@ from reasonkit.report.members import Member
 log = logging.getLogger("reasonkit")
 
 _NUM = (int, float)
+INFO_KEYS = ("step",)  # numbers that describe a cell rather than measure it
 
 
 @dataclass
@@ -50,7 +51,8 @@ def _is_metrics(d: dict[str, Any]) -> bool:
 
 
 def _cell(row: str, bench: str, d: dict[str, Any]) -> Cell:
-    nums = {k: float(v) for k, v in d.items() if isinstance(v, _NUM) and not isinstance(v, bool)}
+    nums = {k: float(v) for k, v in d.items()
+            if isinstance(v, _NUM) and not isinstance(v, bool) and k not in INFO_KEYS}
     info = {k: v for k, v in d.items() if k not in nums}
     if isinstance(d.get("metrics"), dict):  # {"model": ..., "metrics": {...}} style cell
         nums.update({k: float(v) for k, v in d["metrics"].items() if isinstance(v, _NUM)})
@@ -94,8 +96,6 @@ def row_step(cell: Cell, train_steps: int | None) -> int | None:
     trained model the train artifact's last step; None for models off the student's axis."""
     if isinstance(cell.info.get("step"), int):
         return cell.info["step"]
-    if "step" in cell.metrics:
-        return int(cell.metrics["step"])
     if cell.row == "student":
         return 0
     if cell.row == "trained":

@@ -180,12 +180,12 @@ def resolve(report: Any, outputs: Path, experiment_name: str) -> Sweep | None:
     if len(given) > 1:
         raise ReportInputError(f"report: set one of report.sweep, report.runs, report.experiment (got {given})")
     if report.get("sweep"):
-        s = str(report.sweep)
+        s = str(report.get("sweep"))
         sweep = from_sweep_dir(latest_sweep(outputs, experiment_name) if s == "latest" else Path(s))
     elif report.get("runs"):
-        sweep = from_runs(outputs, [str(r) for r in report.runs])
+        sweep = from_runs(outputs, [str(r) for r in report.get("runs")])
     elif report.get("experiment"):
-        sweep = from_experiment(outputs, str(report.experiment))
+        sweep = from_experiment(outputs, str(report.get("experiment")))
     else:
         return None
     label(sweep)
