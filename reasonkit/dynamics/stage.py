@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from reasonkit.dynamics.pools import NEEDS, SOURCES, build_pool, file_digest
+from reasonkit.dynamics.pools import NEEDS, SOURCES, PoolError, build_pool, file_digest, read_pool_file
 from reasonkit.dynamics.summary import SUMMARY, SUMMARY_METRICS, summarize
 from reasonkit.pipeline.artifacts import write_shard
 from reasonkit.pipeline.stage import Stage, StageContext, register
@@ -66,10 +66,13 @@ class DynamicsStage(Stage):
         return f"{cfg.student.name}-{cfg.dynamics.name}"
 
     def validate(self, cfg) -> None:
+        """Refuse an unknown source or a bad pool file (file:line:field) before any scoring."""
         for p in cfg.dynamics.pools:
             SOURCES.get(p.source)
-            if p.source == "file" and (not p.path or not Path(p.path).is_file()):
-                raise ValueError(f"dynamics.pools: source=file path={p.path!r}: no such file")
+            if p.source == "file":
+                if not p.path or not Path(p.path).is_file():
+                    raise PoolError(f"dynamics.pools: source=file path={p.path!r}: no such file")
+                read_pool_file(Path(p.path), typed=p.type is None)
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         from reasonkit.models import load as models
