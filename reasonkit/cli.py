@@ -26,7 +26,7 @@ def _main(cfg: DictConfig) -> None:
         log.info("%s", e)
         return
     rep = done.get("report")
-    if rep is not None and cfg.stage == "pipeline":
+    if rep is not None and cfg.stage in ("pipeline", "report"):
         from reasonkit.pipeline.runner import last_computed
 
         if rep not in last_computed:

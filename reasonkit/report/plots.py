@@ -11,6 +11,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import LogFormatter, MaxNLocator, ScalarFormatter  # noqa: E402
 
 Series = dict[str, list[tuple[float, float, float | None]]]  # label → [(x, y, err)]
 
@@ -28,6 +29,15 @@ def _save(fig, out: Path, stem: str) -> list[Path]:
 def _legend(ax, n: int) -> None:
     if n:
         ax.legend(fontsize=8 if n <= 6 else 6, frameon=False, loc="best")
+
+
+def _log(axis, set_scale) -> None:
+    """Log scale with plain numbers (1, 2, 5 rather than 2×10⁰) on short ranges."""
+    set_scale("log")
+    fmt = ScalarFormatter()
+    fmt.set_scientific(False)
+    axis.set_major_formatter(fmt)
+    axis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
 
 
 def _grid(n: int, width: float = 5.0, height: float = 3.6):
@@ -61,7 +71,8 @@ def lines(panels: dict[str, Series], out: Path, stem: str, xlabel: str, ylabels:
             ax.annotate(lab, (0.01, y * scale), xycoords=("axes fraction", "data"), fontsize=7,
                         color="grey", va="bottom")
         if title in logy:
-            ax.set_yscale("log")
+            _log(ax.yaxis, ax.set_yscale)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title, fontsize=10)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabels.get(title, title) + (" (%)" if title in percent else ""))
@@ -85,7 +96,8 @@ def boxes(panels: dict[str, dict[str, list[float]]], out: Path, stem: str,
         ax.set_yticklabels([f"{g} (n={len(v)})" for g, v in zip(groups, vals)] if i == 0 else
                            [""] * len(groups), fontsize=8)
         if title in logx:
-            ax.set_xscale("log")
+            _log(ax.xaxis, ax.set_xscale)
+        ax.invert_yaxis()  # first group on top, as in the legend/table order
         ax.set_xlabel(title)
         ax.grid(alpha=0.3, axis="x")
     return _save(fig, out, stem)
