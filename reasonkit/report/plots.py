@@ -51,15 +51,19 @@ def _grid(n: int, width: float = 5.0, height: float = 3.6):
 
 def lines(panels: dict[str, Series], out: Path, stem: str, xlabel: str, ylabels: dict[str, str],
           refs: dict[str, dict[str, float]] | None = None, logy: Sequence[str] = (),
-          percent: Sequence[str] = ()) -> list[Path]:
+          percent: Sequence[str] = (), dodge: bool = False) -> list[Path]:
     """One subplot per panel, one line (with error bars where given) per series label; ``refs``
-    draws horizontal reference lines (e.g. the teacher) per panel."""
+    draws horizontal reference lines (e.g. the teacher) per panel; ``dodge`` shifts series
+    slightly along x so equal points (every member's base model at step 0) stay visible."""
     fig, axes = _grid(len(panels))
     for ax, (title, series) in zip(axes, panels.items()):
         scale = 100.0 if title in percent else 1.0
-        for lab, pts in series.items():
+        allx = [p[0] for pts in series.values() for p in pts]
+        span = (max(allx) - min(allx)) or 1.0 if allx else 1.0
+        for i, (lab, pts) in enumerate(series.items()):
             pts = sorted(pts)
-            xs = [p[0] for p in pts]
+            shift = (i - (len(series) - 1) / 2) * 0.012 * span if dodge else 0.0
+            xs = [p[0] + shift for p in pts]
             ys = [p[1] * scale for p in pts]
             errs = [(p[2] or 0.0) * scale for p in pts]
             if any(errs):

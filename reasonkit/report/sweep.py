@@ -72,7 +72,7 @@ def make_plots(t: SweepTable, data: list[MemberData], out: Path) -> list[Path]:
                 (step, c.metrics[metric], c.metrics.get(f"{metric}_se")))
     if panels:
         files += plots.lines(panels, out, "accuracy_vs_step", "training step",
-                             {k: k.split(": ", 1)[1] for k in panels}, refs, percent=list(panels))
+                             {k: k.split(": ", 1)[1] for k in panels}, refs, percent=list(panels), dodge=True)
     # training loss
     losses = {}
     for d in data:
@@ -165,6 +165,9 @@ def build_sweep_report(cfg: Any, sweep: Sweep, art_dir: Path, tracker: Any = Non
     doc["files"] = [p.name for p in written] + (["table.json"] if "json" in rc.formats else [])
     (art_dir / "table.json").write_text(json.dumps(doc, indent=2))
     dest.mkdir(parents=True, exist_ok=True)
+    for old in dest.iterdir():  # an earlier build of this sweep (members' own reports stay in runs/)
+        if old.is_file() and (old.name.startswith("table.") or old.suffix in (".png", ".pdf")):
+            old.unlink()
     for name in doc["files"]:
         shutil.copy2(art_dir / name, dest / name)
     print_sweep_table(doc)
