@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
-from rk_helpers import run_rk
+from rk_helpers import MODELS, REPO, run_rk
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +22,10 @@ PLOTS = ("accuracy_vs_step", "train_loss", "score_distributions")
 @pytest.fixture(scope="module")
 def sweep(tmp_path_factory, tiny_models):
     out = tmp_path_factory.mktemp("sweep") / "outputs"
-    p = run_rk(out, "-m", f"selection={','.join(STRATEGIES)}", "debug=tiny")
+    cmd = [sys.executable, "-m", "reasonkit", "-m", f"paths.outputs={out}", f"paths.models={MODELS}",
+           f"selection={','.join(STRATEGIES)}", "debug=tiny"]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=REPO)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-6000:]
     sweep_dir = next((out / "multirun").glob("*/*"))
     return out, sweep_dir, p
 
