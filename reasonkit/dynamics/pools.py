@@ -8,8 +8,9 @@ from __future__ import annotations
 import hashlib
 import heapq
 import json
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from reasonkit.pipeline.artifacts import Artifact
 from reasonkit.registry import Registry

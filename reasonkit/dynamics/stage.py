@@ -14,7 +14,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-from reasonkit.dynamics.pools import NEEDS, SOURCES, PoolError, build_pool, file_digest, read_pool_file
+from reasonkit.dynamics.pools import (
+    NEEDS,
+    SOURCES,
+    PoolError,
+    build_pool,
+    file_digest,
+    read_pool_file,
+)
 from reasonkit.dynamics.summary import SUMMARY, SUMMARY_METRICS, summarize
 from reasonkit.pipeline.artifacts import write_shard
 from reasonkit.pipeline.stage import Stage, StageContext, register

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from reasonkit.evaluation.metrics import mean_se
 from reasonkit.pipeline.artifacts import Artifact

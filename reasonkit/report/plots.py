@@ -4,8 +4,8 @@ the files it wrote; nothing here reads artifacts."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib
 

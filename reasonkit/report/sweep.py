@@ -15,7 +15,13 @@ from typing import Any
 from omegaconf import OmegaConf
 
 from reasonkit.report import plots
-from reasonkit.report.collect import MemberData, collect, row_step, train_history, train_steps
+from reasonkit.report.collect import (
+    MemberData,
+    collect,
+    row_step,
+    train_history,
+    train_steps,
+)
 from reasonkit.report.members import Sweep
 from reasonkit.report.render import WRITERS, terminal
 from reasonkit.report.sweep_table import SweepTable, build, from_dict

@@ -51,7 +51,7 @@ class SweepTable:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "SweepTable":
+    def from_dict(cls, d: dict[str, Any]) -> SweepTable:
         return from_dict(d)
 
     def as_dict(self) -> dict[str, Any]:

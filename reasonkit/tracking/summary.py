@@ -7,7 +7,8 @@ coordinates can use as columns directly, whatever the nesting of the Hydra confi
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 _NUM = (int, float)
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from rk_helpers import MODELS, REPO, run_rk
 
 pytestmark = pytest.mark.slow
