@@ -137,7 +137,7 @@ class DynamicsStage(Stage):
         from reasonkit.report.table import print_table
 
         head, body = table_rows(summary)
-        print_table(f"LLH dynamics: {cfg.experiment_name}", head, body, f"{out}")
+        print_table(f"LLH dynamics: {out.name}", head, body, f"{out}")
         return {"checkpoints": [s for s, _ in ckpts], "scored": scored, "reused": reused,
                 "samples": len(pool), "types": sorted(set(types.values())),
                 "plots": [str(p) for p in files]}

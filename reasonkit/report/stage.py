@@ -89,7 +89,8 @@ class ReportStage(Stage):
 
     def keys(self, cfg):
         if not _sweep_mode(cfg):
-            return {"experiment_name": cfg.experiment_name, "benchmark": cfg.dataset.name}
+            return {"experiment_name": cfg.experiment_name, "benchmark": cfg.dataset.name,
+                    "teacher": cfg.teacher.name, "selection": cfg.selection.name, "report": cfg.report}
         from reasonkit.report.collect import collect
 
         sweep = _resolve(cfg)
