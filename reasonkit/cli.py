@@ -22,7 +22,7 @@ def _main(cfg: DictConfig) -> None:
 
     result = run(cfg, tracker_factory(cfg))
     rep = result.done.get("report")
-    if rep is not None and cfg.stage == "pipeline" and rep not in result.computed:
+    if rep is not None and cfg.stage in ("pipeline", "report") and rep not in result.computed:
         reprint(rep)  # a reused report is printed again: the user asked for the table
 
 

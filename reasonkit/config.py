@@ -8,12 +8,14 @@ from pathlib import Path
 from hydra.core.config_store import ConfigStore
 
 from reasonkit.data.config import DatasetConfig
+from reasonkit.dynamics.config import DynamicsConfig
 from reasonkit.engines.config import SamplerConfig
 from reasonkit.evaluation.config import EvalConfig
 from reasonkit.formats.config import FormatConfig
 from reasonkit.judging.config import JudgeConfig
 from reasonkit.launch.config import LocalConfig
 from reasonkit.models.config import ModelConfig
+from reasonkit.report.config import ReportConfig
 from reasonkit.selection.config import SelectionConfig
 from reasonkit.selection.scoring import ScoreConfig
 from reasonkit.tracking.config import TrackingConfig
@@ -57,6 +59,8 @@ class RootConfig:
     tracking: TrackingConfig = field(default_factory=TrackingConfig)
     debug: DebugConfig = field(default_factory=DebugConfig)
     local: LocalConfig = field(default_factory=LocalConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
+    dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
 
 
 def register() -> None:

@@ -1,4 +1,5 @@
 """Importing this module registers every stage (each lives in its family's folder)."""
+from reasonkit.dynamics import stage as _dynamics  # noqa: F401
 from reasonkit.evaluation import stage as _eval  # noqa: F401
 from reasonkit.formats import stage as _format  # noqa: F401
 from reasonkit.generation import stage as _generate  # noqa: F401

@@ -16,6 +16,15 @@ class Tracker(Protocol):
 
     def table(self, key: str, rows: list[dict[str, Any]]) -> None: ...
 
+    # Final values the UI compares runs by (W&B summary), e.g. ``{"math500/avg@4": 0.41}``.
+    def summary(self, metrics: dict[str, Any]) -> None: ...
+
+    # More config keys after start (e.g. the flattened config of an eval cell).
+    def update_config(self, config: dict[str, Any]) -> None: ...
+
+    # Image files (plots) by key.
+    def images(self, files: dict[str, Any]) -> None: ...
+
     def finish(self, ok: bool = True) -> None: ...
 
 
@@ -29,6 +38,15 @@ class NullTracker:
         pass
 
     def table(self, key, rows):  # noqa: D102
+        pass
+
+    def summary(self, metrics):  # noqa: D102
+        pass
+
+    def update_config(self, config):  # noqa: D102
+        pass
+
+    def images(self, files):  # noqa: D102
         pass
 
     def finish(self, ok=True):  # noqa: D102

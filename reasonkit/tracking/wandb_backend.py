@@ -98,6 +98,24 @@ class WandbTracker:
         data = [[_cell(r.get(c), self._secrets) for c in columns] for r in rows]
         self.run.log({key: wandb.Table(columns=columns, data=data)})
 
+    def summary(self, metrics: dict[str, Any]) -> None:
+        if self.run is None:
+            return
+        self.run.summary.update(redact(metrics, self._secrets))
+
+    def update_config(self, config: dict[str, Any]) -> None:
+        if self.run is None:
+            return
+        self.run.config.update(redact(config, self._secrets), allow_val_change=True)
+
+    def images(self, files: dict[str, Any]) -> None:
+        """Log each image file (e.g. a plot PNG) under its key."""
+        if self.run is None or not files:
+            return
+        import wandb
+
+        self.run.log({k: wandb.Image(str(p)) for k, p in files.items()})
+
     def finish(self, ok: bool = True) -> None:
         run, self.run = self.run, None
         if run is None:
