@@ -49,12 +49,13 @@ class SweepReport(Callback):
             if cfg is None:
                 return
             from reasonkit import stages  # noqa: F401 - registers stages
-            from reasonkit.pipeline.runner import last_computed, run
+            from reasonkit.pipeline.runner import run
             from reasonkit.report.stage import reprint
             from reasonkit.tracking import tracker_factory
 
-            rep = run(cfg, tracker_factory(cfg))["report"]
-            if rep not in last_computed:
+            result = run(cfg, tracker_factory(cfg))
+            rep = result.done["report"]
+            if rep not in result.computed:
                 reprint(rep)
         except Exception as e:  # noqa: BLE001
             log.error("sweep report failed (%s); rerun it with `reasonkit stage=report report.sweep=%s`",

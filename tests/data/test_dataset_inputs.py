@@ -14,7 +14,7 @@ import pytest
 
 from reasonkit.data import load
 from reasonkit.data.config import DatasetConfig
-from reasonkit.records import InputError, RecordError
+from reasonkit.records import InputError
 
 CASES = json.loads((Path(__file__).parent / "cases" / "dataset_files.json").read_text(encoding="utf-8"))
 

@@ -2,9 +2,7 @@
 measures the stages; these check the pieces' behaviour and that their memory does not grow)."""
 from __future__ import annotations
 
-import json
 import tracemalloc
-from types import SimpleNamespace
 
 import pytest
 

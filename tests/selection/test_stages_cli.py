@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from rk_helpers import run_rk
 
 pytestmark = pytest.mark.slow
 
