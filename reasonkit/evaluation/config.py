@@ -17,14 +17,14 @@ class EvalConfig:
     models: list[str] = field(default_factory=lambda: ["teacher", "student", "trained"])
     # Split of the run's dataset for the "dataset" benchmark.
     split: str = "test"
-    # Run-wide settings over every benchmark's own (null / empty: the benchmark's defaults).
+    # Run-wide settings over every benchmark's own and over `overrides` (null / empty: keep those).
     n: int | None = None
     ks: list[int] | None = None
     sampling: dict[str, Any] = field(default_factory=dict)  # merged over the benchmark's sampling
     limit: int | None = None  # first N problems of every benchmark
     prompt: str | None = None  # conf/prompt option for every benchmark
     source: str | None = None  # hub | local for every benchmark (local files under paths.benchmarks)
-    # Per-benchmark deltas, e.g. {math500: {n: 8, limit: 100}}.
+    # Per-benchmark deltas over the benchmark's YAML, e.g. {math500: {n: 8, limit: 100}}.
     overrides: dict[str, Any] = field(default_factory=dict)
     # The eval judge, separate from the run's `judge` (which labels training data). null: each
     # benchmark's own (math / choice / code against the benchmark's answer or tests). vote,

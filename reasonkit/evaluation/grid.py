@@ -45,8 +45,9 @@ def _plain(x: Any) -> Any:
 # ----------------------------------------------------------------------------- benchmarks
 
 def spec(cfg: DictConfig, name: str) -> bm.BenchmarkConfig:
-    """The effective spec of one benchmark: its YAML, then the run-wide eval settings, then
-    ``eval.overrides.<name>``."""
+    """The effective spec of one benchmark: its YAML, then ``eval.overrides.<name>`` (a preset's
+    per-benchmark settings), then the run-wide ``eval.n``/``ks``/``limit``/``prompt``/``source``/
+    ``sampling``, which apply to every benchmark (``eval.n=1`` makes any grid quick)."""
     e = cfg.eval
     deltas: dict[str, Any] = {}
     for k in ("n", "ks", "limit", "prompt", "source"):
@@ -58,7 +59,9 @@ def spec(cfg: DictConfig, name: str) -> bm.BenchmarkConfig:
         deltas.pop("source", None)
     else:
         base = name
-    s = bm.load_spec(base, {**deltas, **_plain(e.overrides.get(name, {}) if e.overrides else {})})
+    per = _plain(e.overrides.get(name, {})) if e.overrides and name in e.overrides else {}
+    s = bm.load_spec(base, per)
+    s = bm.load_spec(dataclasses.asdict(s), deltas)
     s.sampling = {**s.sampling, **_plain(e.sampling)}
     return s
 
@@ -184,6 +187,8 @@ def resolve_models(cfg: DictConfig, train_dir: Path | None = None, train_hash: s
             m = cfg[entry]
             out.append(EvalModel(entry, m.name, m, {"role": entry, "cfg": _plain(m), "weights": models.fingerprint(m)}))
         elif entry in TRAIN_ROWS:
+            if entry == "trained" and "checkpoints" in cfg.eval.models:
+                continue  # the checkpoints row set ends with the final model already
             st = cfg.student
             if plan or train_dir is None:
                 out.append(EvalModel(entry, f"{st.name}+{cfg.trainer.name}", st, {"row": entry, "student": _plain(st)}))
@@ -197,7 +202,7 @@ def resolve_models(cfg: DictConfig, train_dir: Path | None = None, train_hash: s
                                          str(ck), str(ck) if (ck / "tokenizer_config.json").exists() else tok_fallback,
                                          {"step": _step(ck)}))
             final = train_dir / "model"
-            if not any(r.row == "trained" for r in out):
+            if not any(r.row == "trained" for r in out):  # "checkpoints" ends with the final model
                 out.append(EvalModel("trained", name, st, {**base_ident, "checkpoint": "final"}, str(final),
                                      str(final) if (final / "tokenizer_config.json").exists() else tok_fallback))
         elif (preset := _preset(entry)) is not None:

@@ -38,8 +38,8 @@ def _keys(*overrides: str):
 def test_cell_key_covers_what_eval_reads_and_not_the_runs_judge():
     base = _keys()
     changed = {o: _keys(o) for o in ("sampler.chat=false", "sampler.think=strip", "eval.judge=vote", "eval.prompt=boxed",
-                                     "eval.seed=7", "eval.n=3", "eval.sampling.temperature=0.5", "+eval.judge_args.timeout_s=9",
-                                     "+eval.overrides.dataset.limit=5", "dataset.instruction=Answer.", "teacher.system_prompt=Hi",
+                                     "eval.seed=7", "eval.n=3", "++eval.sampling.temperature=0.5", "++eval.judge_args.timeout_s=9",
+                                     "++eval.overrides.dataset.limit=5", "dataset.instruction=Answer.", "teacher.system_prompt=Hi",
                                      "sampler.backend=vllm")}
     for o, k in changed.items():
         assert k != base, f"{o} does not change the eval key"
@@ -178,3 +178,20 @@ def test_real_benchmark_rows_on_tiny_models(rk):
     recs = [json.loads(x) for x in (Path(got["humaneval"]["artifact"]) / "samples.jsonl").read_text().splitlines()]
     assert len(recs) == 4 and all("tests" not in r["meta"] for r in recs) and all(r["judge"].startswith("code@") for r in recs)
     assert "humaneval" in p.stdout and "mmlu_stem" in p.stdout
+
+
+@pytest.mark.slow
+def test_every_checkpoint_of_the_train_artifact(rk):
+    """The pipeline's train stage saves checkpoints (debug=tiny: every 2 of 4 steps); eval.models
+    =[checkpoints] evaluates each and the final model; adding a model later computes only it."""
+    over = ["debug=tiny", "eval.limit=3", "eval.models=[teacher,checkpoints]"]
+    rk(*over)
+    m = json.loads(next((rk.outputs / "artifacts" / "eval").glob("*/metrics.json")).read_text())
+    assert [c["row"] for c in m["cells"]] == ["teacher", "trained@checkpoint-2", "trained@checkpoint-4", "trained"]
+    train = next((rk.outputs / "artifacts" / "train").glob("*/"))
+    assert m["cells"][1]["artifact"] != m["cells"][2]["artifact"]
+    before = _cells(rk.outputs)
+    rk("debug=tiny", "eval.limit=3", "eval.models=[teacher,student,checkpoints]")
+    after = _cells(rk.outputs)
+    assert len(after) == 5 and all(after[k] == v for k, v in before.items())
+    assert (train / "checkpoints" / "checkpoint-4" / "config.json").exists()
