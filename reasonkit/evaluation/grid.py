@@ -191,10 +191,11 @@ def resolve_models(cfg: DictConfig, train_dir: Path | None = None, train_hash: s
                 continue  # the checkpoints row set ends with the final model already
             st = cfg.student
             if plan or train_dir is None:
-                out.append(EvalModel(entry, f"{st.name}+{cfg.trainer.name}", st, {"row": entry, "student": _plain(st)}))
+                out.append(EvalModel(entry, f"{st.name}+{cfg.trainer.name}", st,
+                                     {"row": entry, "student": _plain(st), "trainer": cfg.trainer.name}))
                 continue
             name = f"{st.name}+{cfg.trainer.name}"
-            base_ident = {"train": train_hash, "student": _plain(st)}
+            base_ident = {"train": train_hash, "student": _plain(st), "trainer": cfg.trainer.name}
             tok_fallback = models.resolve(st, cfg.paths.models)
             if entry == "checkpoints":
                 for ck in checkpoints_in(train_dir / "checkpoints"):

@@ -40,7 +40,7 @@ class EvalStage(Stage):
         input hash, and the real cell keys use it) and the pick rule."""
         specs = self._specs(cfg)
         return {"cells": [grid.cell_key(cfg, m, s) for m in grid.resolve_models(cfg, plan=True) for s in specs],
-                "select_best": cfg.eval.select_best}
+                "select_best": cfg.eval.select_best, "name": cfg.eval.name}
 
     def label(self, cfg):
         return f"{cfg.eval.name}-{'+'.join(str(b) if b != 'dataset' else cfg.dataset.name for b in cfg.eval.benchmarks)}"[:100]
@@ -96,7 +96,9 @@ class EvalStage(Stage):
         print_table(f"eval: {cfg.eval.name}", head, body,
                     "avg@n ± s.e. [95% bootstrap]" + (" · † picked on this benchmark" if result["select_best"] else ""))
         if ctx.tracker:
-            ctx.tracker.table("eval", [{k: v for k, v in c.items() if not isinstance(v, dict)} for c in cells])
+            ctx.tracker.table("eval", [{k: v for k, v in c.items() if not isinstance(v, (dict, list))} for c in cells])
+            ctx.tracker.log({f"eval/{c['row']}/{c['benchmark']}/{k}": v for c in cells for k, v in c.items()
+                             if isinstance(v, (int, float)) and not isinstance(v, bool)})
         ctx.metrics["eval"] = {"cells": len(cells), "computed": computed, "reused": len(cells) - computed,
                                "seconds": round(time.time() - t0, 2), "select_best": result["select_best"]}
         # flat rows for the report: "<row>/<benchmark>" -> summary
