@@ -24,6 +24,8 @@ class EvalConfig:
     limit: int | None = None  # first N problems of every benchmark
     prompt: str | None = None  # conf/prompt option for every benchmark
     source: str | None = None  # hub | local for every benchmark (local files under paths.benchmarks)
+    # A prompt per eval.models entry over the benchmarks' own, e.g. {student: r1_zero} for a base model.
+    model_prompts: dict[str, str] = field(default_factory=dict)
     # Per-benchmark deltas over the benchmark's YAML, e.g. {math500: {n: 8, limit: 100}}.
     overrides: dict[str, Any] = field(default_factory=dict)
     # The eval judge, separate from the run's `judge` (which labels training data). null: each

@@ -66,6 +66,15 @@ def spec(cfg: DictConfig, name: str) -> bm.BenchmarkConfig:
     return s
 
 
+def for_model(cfg: DictConfig, s: bm.BenchmarkConfig, m: "EvalModel") -> bm.BenchmarkConfig:
+    """A model's own prompt (``eval.model_prompts.<entry>``, e.g. r1_zero for a base model) over
+    the benchmark's; a run-wide ``eval.prompt`` still wins."""
+    p = cfg.eval.model_prompts.get(m.entry) if cfg.eval.model_prompts else None
+    if p is None or cfg.eval.prompt is not None:
+        return s
+    return dataclasses.replace(s, prompt=str(p))
+
+
 def template_vars(cfg: DictConfig, s: bm.BenchmarkConfig) -> dict[str, Any]:
     return {"instruction": cfg.dataset.instruction} if s.source == "dataset" else {}
 
@@ -144,6 +153,7 @@ class EvalModel:
     path: str | None = None
     tokenizer_path: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    entry: str = ""  # the eval.models entry it came from (eval.model_prompts is keyed by it)
 
 
 def _preset(name: str) -> ModelConfig | None:
@@ -183,49 +193,60 @@ def resolve_models(cfg: DictConfig, train_dir: Path | None = None, train_hash: s
     placeholders whose identity is the train input's hash, which the stage's hash already has."""
     out: list[EvalModel] = []
     for entry in cfg.eval.models:
-        if entry in ("teacher", "student"):
-            m = cfg[entry]
-            out.append(EvalModel(entry, m.name, m, {"role": entry, "cfg": _plain(m), "weights": models.fingerprint(m)}))
-        elif entry in TRAIN_ROWS:
-            if entry == "trained" and "checkpoints" in cfg.eval.models:
-                continue  # the checkpoints row set ends with the final model already
-            st = cfg.student
-            if plan or train_dir is None:
-                out.append(EvalModel(entry, f"{st.name}+{cfg.trainer.name}", st,
-                                     {"row": entry, "student": _plain(st), "trainer": cfg.trainer.name}))
-                continue
-            name = f"{st.name}+{cfg.trainer.name}"
-            base_ident = {"train": train_hash, "student": _plain(st), "trainer": cfg.trainer.name}
-            tok_fallback = models.resolve(st, cfg.paths.models)
-            if entry == "checkpoints":
-                for ck in checkpoints_in(train_dir / "checkpoints"):
-                    out.append(EvalModel(f"trained@{ck.name}", f"{name}@{ck.name}", st, {**base_ident, "checkpoint": ck.name},
-                                         str(ck), str(ck) if (ck / "tokenizer_config.json").exists() else tok_fallback,
-                                         {"step": _step(ck)}))
-            final = train_dir / "model"
-            if not any(r.row == "trained" for r in out):  # "checkpoints" ends with the final model
-                out.append(EvalModel("trained", name, st, {**base_ident, "checkpoint": "final"}, str(final),
-                                     str(final) if (final / "tokenizer_config.json").exists() else tok_fallback))
-        elif (preset := _preset(entry)) is not None:
-            out.append(EvalModel(entry, preset.name, preset, {"preset": entry, "cfg": dataclasses.asdict(preset),
-                                                              "weights": models.fingerprint(preset)}))
-        elif Path(entry).is_dir():
-            rows = _folder_rows(entry, Path(entry), ModelConfig(name=Path(entry).name, path=entry))
-            if not rows:
-                raise ValueError(f"eval.models: {entry}: folder has neither config.json nor checkpoint-*/config.json")
-            out.extend(rows)
-        elif re.fullmatch(r"[\w.-]+/[\w.-]+", entry):
-            m = ModelConfig(name=entry.split("/")[-1], hf_id=entry)
-            out.append(EvalModel(entry, m.name, m, {"hf_id": entry}))
-        else:
-            raise ValueError(f"eval.models: {entry!r}: expected teacher, student, trained, checkpoints, a conf/model "
-                             "preset, an existing model folder or a hub id (owner/name)")
+        start = len(out)
+        _add_rows(cfg, entry, out, train_dir, train_hash, plan)
+        for r in out[start:]:
+            r.entry = entry
     seen: set[str] = set()
     for r in out:
         if r.row in seen:
             raise ValueError(f"eval.models: row {r.row!r} appears twice")
         seen.add(r.row)
+    unknown = set(cfg.eval.model_prompts) - set(cfg.eval.models)
+    if unknown:
+        raise ValueError(f"eval.model_prompts: {sorted(unknown)} not in eval.models {list(cfg.eval.models)}")
     return out
+
+
+def _add_rows(cfg: DictConfig, entry: str, out: list[EvalModel], train_dir: Path | None, train_hash: str | None,
+              plan: bool) -> None:
+    if entry in ("teacher", "student"):
+        m = cfg[entry]
+        out.append(EvalModel(entry, m.name, m, {"role": entry, "cfg": _plain(m), "weights": models.fingerprint(m)}))
+    elif entry in TRAIN_ROWS:
+        if entry == "trained" and "checkpoints" in cfg.eval.models:
+            return  # the checkpoints row set ends with the final model already
+        st = cfg.student
+        if plan or train_dir is None:
+            out.append(EvalModel(entry, f"{st.name}+{cfg.trainer.name}", st,
+                                 {"row": entry, "student": _plain(st), "trainer": cfg.trainer.name}))
+            return
+        name = f"{st.name}+{cfg.trainer.name}"
+        base_ident = {"train": train_hash, "student": _plain(st), "trainer": cfg.trainer.name}
+        tok_fallback = models.resolve(st, cfg.paths.models)
+        if entry == "checkpoints":
+            for ck in checkpoints_in(train_dir / "checkpoints"):
+                out.append(EvalModel(f"trained@{ck.name}", f"{name}@{ck.name}", st, {**base_ident, "checkpoint": ck.name},
+                                     str(ck), str(ck) if (ck / "tokenizer_config.json").exists() else tok_fallback,
+                                     {"step": _step(ck)}))
+        final = train_dir / "model"
+        if not any(r.row == "trained" for r in out):  # "checkpoints" ends with the final model
+            out.append(EvalModel("trained", name, st, {**base_ident, "checkpoint": "final"}, str(final),
+                                 str(final) if (final / "tokenizer_config.json").exists() else tok_fallback))
+    elif (preset := _preset(entry)) is not None:
+        out.append(EvalModel(entry, preset.name, preset, {"preset": entry, "cfg": dataclasses.asdict(preset),
+                                                          "weights": models.fingerprint(preset)}))
+    elif Path(entry).is_dir():
+        rows = _folder_rows(entry, Path(entry), ModelConfig(name=Path(entry).name, path=entry))
+        if not rows:
+            raise ValueError(f"eval.models: {entry}: folder has neither config.json nor checkpoint-*/config.json")
+        out.extend(rows)
+    elif re.fullmatch(r"[\w.-]+/[\w.-]+", entry):
+        m = ModelConfig(name=entry.split("/")[-1], hf_id=entry)
+        out.append(EvalModel(entry, m.name, m, {"hf_id": entry}))
+    else:
+        raise ValueError(f"eval.models: {entry!r}: expected teacher, student, trained, checkpoints, a conf/model "
+                         "preset, an existing model folder or a hub id (owner/name)")
 
 
 def model_path(cfg: DictConfig, m: EvalModel) -> tuple[str, str]:
@@ -246,6 +267,7 @@ def sampler_identity(cfg: DictConfig) -> dict[str, Any]:
 def cell_key(cfg: DictConfig, m: EvalModel, s: bm.BenchmarkConfig) -> dict[str, Any]:
     from reasonkit.evaluation import metrics
 
+    s = for_model(cfg, s, m)
     jcfg = judge_config(cfg, s)
     return {"model": m.ident, "benchmark": benchmark_identity(cfg, s),
             "judge": {"cfg": dataclasses.asdict(jcfg), "code": code_versions(jcfg)},

@@ -120,17 +120,18 @@ def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_c
     n = 0
     try:
         for s, key, art in todo:
+            s = grid.for_model(cfg, s, m)
             with ctx.store.lock(art):
                 if art.complete:  # another process computed it meanwhile
                     continue
                 engine = engine or build_engine(sampler, path, info)
                 ctx.store.begin(art, False)
                 try:
-                    if s.name not in problems_cache:
-                        problems_cache[s.name] = list(bm.problems(
+                    if (s.name, s.prompt) not in problems_cache:
+                        problems_cache[s.name, s.prompt] = list(bm.problems(
                             s, root=cfg.paths.benchmarks, dataset=cfg.dataset if s.source == "dataset" else None,
                             template_vars=grid.template_vars(cfg, s)))
-                    met = run_cell(ctx, m, s, engine, tok, problems_cache[s.name], art.path)
+                    met = run_cell(ctx, m, s, engine, tok, problems_cache[s.name, s.prompt], art.path)
                     met["engine"] = dict(info)
                     (art.path / "metrics.json").write_text(json.dumps(met, indent=2))
                     ctx.store.finish(art, {"stage": "eval_cell", "hash": art.hash, "row": m.row, "model": m.name,

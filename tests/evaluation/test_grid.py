@@ -195,3 +195,31 @@ def test_every_checkpoint_of_the_train_artifact(rk):
     after = _cells(rk.outputs)
     assert len(after) == 5 and all(after[k] == v for k, v in before.items())
     assert (train / "checkpoints" / "checkpoint-4" / "config.json").exists()
+
+
+def test_model_prompt_overrides_the_benchmarks_and_the_run_prompt_wins():
+    from reasonkit.evaluation import grid
+
+    assert _keys("+eval.model_prompts.teacher=r1_zero") != _keys()
+    cfg = _compose("eval.models=[teacher,student]", "+eval.model_prompts.teacher=r1_zero")
+    rows = {m.row: m for m in grid.resolve_models(cfg, plan=True)}
+    s = grid.spec(cfg, "dataset")
+    assert grid.for_model(cfg, s, rows["teacher"]).prompt == "r1_zero"
+    assert grid.for_model(cfg, s, rows["student"]).prompt == "dataset_instruction"
+    cfg = _compose("eval.models=[teacher]", "+eval.model_prompts.teacher=r1_zero", "eval.prompt=boxed")
+    m = grid.resolve_models(cfg, plan=True)[0]
+    assert grid.for_model(cfg, grid.spec(cfg, "dataset"), m).prompt == "boxed"
+    with pytest.raises(ValueError, match="eval.model_prompts: \\['student'\\] not in eval.models"):
+        grid.resolve_models(_compose("eval.models=[teacher]", "+eval.model_prompts.student=r1_zero"), plan=True)
+
+
+def test_prompt_renders_for_generation_too():
+    from reasonkit.prompts import load_prompt, render
+
+    assert load_prompt("r1_zero").raw and not load_prompt("boxed").raw
+    text = render("r1_zero", problem="What is 2+3?")
+    assert text.startswith("A conversation between User and Assistant.") and text.endswith("User: What is 2+3?. Assistant: <think>")
+    assert render("dataset_instruction", problem="1+1?", instruction="Put the final answer in \\boxed{}.") == \
+        "1+1? Put the final answer in \\boxed{}."
+    with pytest.raises(ValueError, match="prompt 'multiple_choice': UndefinedError"):
+        render("multiple_choice", problem="q")
