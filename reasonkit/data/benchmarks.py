@@ -9,6 +9,7 @@ and loaded by the same code on a laptop (local copy) and a cluster (hub).
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import random
@@ -42,6 +43,8 @@ class LocalSource:
     file: str | None = None
     # Field-mapping deltas where the local copy's schema differs from the hub's.
     fields: dict[str, str] = field(default_factory=dict)
+    # The local copy's answer_format when it differs (e.g. Minerva: boxed inside the solution).
+    answer_format: str | None = None
 
 
 @dataclass
@@ -398,6 +401,8 @@ def problems(spec: BenchmarkConfig, *, root: str | Path = ".", dataset: Any = No
     (``None`` for code, whose tests are in ``meta.tests``), ``meta`` the breakdown fields."""
     from reasonkit.prompts import load_prompt, render
 
+    if spec.source == "local" and spec.local.answer_format:
+        spec = dataclasses.replace(spec, answer_format=spec.local.answer_format)
     rows = SOURCES.get(spec.source)(spec, root=root, dataset=dataset, info=info)
     to_problem = KINDS.get(spec.kind)
     fields = _fields(spec)

@@ -180,8 +180,15 @@ def renamed(rows: list[dict], name: str) -> list[dict]:
 HUB_ROWS = {
     "gpqa_diamond": gpqa_rows, "mmlu": mmlu_rows, "mmlu_pro": mmlu_pro_rows, "apps": apps_rows, "taco": taco_rows,
     "livecodebench": lcb_rows, "code_contests": code_contests_hub_rows,
-    **{n: (lambda n=n: renamed(fixture_rows(LOCAL[n]), n)) for n in LOCAL if n != "code_contests"},
+    **{n: (lambda n=n: renamed(fixture_rows(LOCAL[n]), n)) for n in LOCAL if n not in ("code_contests", "minerva_math")},
+    "minerva_math": lambda: minerva_hub_rows(),
 }
+
+
+def minerva_hub_rows() -> list[dict]:  # math-ai/minervamath: {question, answer}, the answer already extracted
+    from reasonkit.judging.extract import last_boxed
+
+    return [{"question": r["problem"], "answer": last_boxed(r["solution"])} for r in fixture_rows("minerva_math.jsonl")]
 
 
 def _load_offline(cache: Path, names: list[str], overrides: dict | None = None) -> dict:
@@ -205,7 +212,8 @@ def hub_cache(tmp_path_factory) -> Path:
     cache = tmp_path_factory.mktemp("hf") / "datasets"
     for name, rows in HUB_ROWS.items():
         s = bm.load_spec(name)
-        seed_hub_cache(cache, s.hub.id, rows(), s.hub.split, config=s.hub.config)
+        rev = s.hub.revision if re.fullmatch(r"[0-9a-f]{40}", s.hub.revision or "") else REVISION
+        seed_hub_cache(cache, s.hub.id, rows(), s.hub.split, revision=rev, config=s.hub.config)
     return cache
 
 
@@ -217,8 +225,9 @@ def test_hub_path_offline_every_benchmark(hub_cache):
         assert len(probs) == len(HUB_ROWS[name]()), name
     # the same rows through the hub and the local copy are the same problems
     for name in LOCAL:
-        if name != "code_contests":
+        if name not in ("code_contests", "minerva_math"):
             assert got[name] == local(name), name
+    assert [(p["prompt"], p["answer"]) for p in got["minerva_math"]] == [(p["prompt"], p["answer"]) for p in local("minerva_math")]
     gold = {n: [p["answer"] for p in got[n]] for n in ("mmlu", "mmlu_pro")}
     assert gold == {"mmlu": ["B", "A"], "mmlu_pro": ["E", "C"]}
     assert "J) 28" in got["mmlu_pro"][0]["prompt"] and "one of A, B, C, D, E, F, G, H, I, J" in got["mmlu_pro"][0]["prompt"]
@@ -236,10 +245,12 @@ def test_hub_path_offline_every_benchmark(hub_cache):
 
 
 def test_hub_pinned_revision_is_checked_against_the_cache(hub_cache):
+    pinned = bm.load_spec("math500").hub.revision
+    assert re.fullmatch(r"[0-9a-f]{40}", pinned)
     other = "f" * 40
     got = _load_offline(hub_cache, ["math500"], {"math500": {"hub": {"revision": other}}})
-    assert isinstance(got["math500"], str) and f"pins {other}" in got["math500"] and REVISION in got["math500"]
-    got = _load_offline(hub_cache, ["math500"], {"math500": {"hub": {"revision": REVISION}}})
+    assert isinstance(got["math500"], str) and f"pins {other}" in got["math500"] and pinned in got["math500"]
+    got = _load_offline(hub_cache, ["math500"])
     assert isinstance(got["math500"], list) and len(got["math500"]) == 3
 
 
