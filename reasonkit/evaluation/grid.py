@@ -124,10 +124,13 @@ def code_versions(jcfg: Any) -> dict[str, Any]:
     package has it, else the judge class's own version string (it embeds EXTRACT_VERSION)."""
     try:
         from reasonkit.judging import code_versions as shared  # type: ignore[attr-defined]
-
-        return dict(shared(jcfg))
     except ImportError:
-        pass
+        shared = None
+    if shared is not None:
+        try:
+            return dict(shared(jcfg))
+        except (TypeError, AttributeError, KeyError):  # it wants the root config: give it the eval judge's
+            return dict(shared(OmegaConf.create({"judge": dataclasses.asdict(jcfg)})))
     import importlib
 
     from reasonkit.judging.extract import EXTRACT_VERSION
