@@ -52,11 +52,13 @@ def run_cell(ctx: Any, m: grid.EvalModel, s: bm.BenchmarkConfig, engine: Any, to
     jcfg = grid.judge_config(cfg, s)
     raw = load_prompt(s.prompt).raw
     judge = build_judge(jcfg)
-    checker = None
+    checker, own_checker = None, False
     if jcfg.name in MATH_EQUIVALENCE:  # maj@k clusters answers by math equivalence
-        from reasonkit.judging.mathcheck import MathChecker
+        checker = getattr(judge, "checker", None)  # the judge's own verifier pool, already warm
+        if checker is None:
+            from reasonkit.judging.mathcheck import MathChecker
 
-        checker = MathChecker(jcfg)
+            checker, own_checker = MathChecker(jcfg), True
     groups: dict[str, list[tuple[str | None, bool]]] = {}
     meta = {p["id"]: p.get("meta") or {} for p in problems}
     timing = {"generate": 0.0, "judge": 0.0}
@@ -86,7 +88,7 @@ def run_cell(ctx: Any, m: grid.EvalModel, s: bm.BenchmarkConfig, engine: Any, to
         met: dict[str, Any] = summarize(groups, list(s.ks), checker.equal if checker else None)
     finally:
         judge.close()
-        if checker:
+        if own_checker:
             checker.close()
     lo, hi = bootstrap_ci(per_problem, cfg.eval.bootstrap, cfg.eval.seed)
     met.update(ci95=[lo, hi], samples=n_written, judge=judge.tag, prompt=s.prompt,
