@@ -4,9 +4,11 @@ maj@k, breakdowns)."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
+from reasonkit.data import benchmark_code
 from reasonkit.data import benchmarks as bm
 from reasonkit.evaluation import grid
 from reasonkit.evaluation.metrics import bootstrap_ci, breakdown, summarize
@@ -17,7 +19,7 @@ MATH_EQUIVALENCE = ("math", "vote", "judge_vote")
 
 def for_judge(samples: Iterable[dict[str, Any]], jcfg: Any) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
     """(original, what the judge sees). HumanEval: the judge runs the model's function with the
-    dataset's ``check`` as one program (bm.humaneval_program); other samples pass through."""
+    dataset's ``check`` as one program (benchmark_code.humaneval_program); other samples pass through."""
     from reasonkit.judging.extract import extract_code
 
     e = jcfg.extract
@@ -28,7 +30,7 @@ def for_judge(samples: Iterable[dict[str, Any]], jcfg: Any) -> Iterator[tuple[di
             continue
         code = extract_code(s.get("response"), think_tags=e.think_tags, harmony=e.harmony, unclosed=e.unclosed_think).answer
         view = dict(s)
-        view["response"] = f"```python\n{bm.humaneval_program(code, he)}\n```" if code else ""
+        view["response"] = f"```python\n{benchmark_code.humaneval_program(code, he)}\n```" if code else ""
         yield s, view
 
 

@@ -66,7 +66,7 @@ def spec(cfg: DictConfig, name: str) -> bm.BenchmarkConfig:
     return s
 
 
-def for_model(cfg: DictConfig, s: bm.BenchmarkConfig, m: "EvalModel") -> bm.BenchmarkConfig:
+def for_model(cfg: DictConfig, s: bm.BenchmarkConfig, m: EvalModel) -> bm.BenchmarkConfig:
     """A model's own prompt (``eval.model_prompts.<entry>``, e.g. r1_zero for a base model) over
     the benchmark's; a run-wide ``eval.prompt`` still wins."""
     p = cfg.eval.model_prompts.get(m.entry) if cfg.eval.model_prompts else None

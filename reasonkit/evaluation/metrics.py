@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 # Bump when a metric's definition changes (enters every eval cell's hash).
 METRICS_VERSION = "1"
@@ -66,7 +66,7 @@ def maj_at_k_expected(sizes: Sequence[int], correct: Sequence[bool], n: int, k: 
             ways[0, 0] = 1.0
             for c in others:
                 new = np.zeros_like(ways)
-                for x in range(0, min(c, t, k - t) + 1):
+                for x in range(min(c, t, k - t) + 1):
                     tie = 1 if x == t else 0
                     new[x:, tie:] += ways[:k - t + 1 - x, :m + 1 - tie] * comb[c][x]
                 ways = new

@@ -7,10 +7,11 @@ a teacher writes traces and when a checkpoint is evaluated on it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from omegaconf import OmegaConf
 
@@ -66,10 +67,12 @@ def _compile(template: str):
 
 def render(prompt: str | Mapping[str, Any] | PromptConfig, **variables: Any) -> str:
     """The prompt text for one problem. ``prompt`` is a name, YAML path, mapping or config."""
+    from jinja2 import TemplateError
+
     cfg = load_prompt(prompt)
     try:
         return _compile(cfg.template).render(**variables).strip()
-    except Exception as e:  # jinja2.UndefinedError, TemplateSyntaxError
+    except TemplateError as e:  # UndefinedError, TemplateSyntaxError
         raise ValueError(f"prompt '{cfg.name}': {type(e).__name__}: {e} "
                          f"(variables given: {', '.join(sorted(variables))})") from None
 

@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from eval_helpers import FIXTURES, REVISION, fixture_rows, seed_hub_cache
+
 from reasonkit.data import benchmarks as bm
+from reasonkit.data.benchmark_code import HUMANEVAL_MARK
 from reasonkit.records import RecordError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -202,7 +203,7 @@ def _load_offline(cache: Path, names: list[str], overrides: dict | None = None) 
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_CACHE": str(cache), "HF_HOME": str(cache.parent / "hf_home"),
            "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     p = subprocess.run([sys.executable, "-c", code, json.dumps(names), json.dumps(overrides or {})],
-                       capture_output=True, text=True, env=env, timeout=300)
+                       capture_output=True, text=True, env=env, timeout=300, check=False)
     assert p.returncode == 0, p.stderr[-3000:]
     return json.loads(p.stdout.strip().splitlines()[-1])
 
@@ -278,7 +279,7 @@ def test_humaneval_check_runs_in_the_sandbox():
     for p, r in zip(local("humaneval"), rows):
         right = r["prompt"] + r["canonical_solution"]
         body_only = r["canonical_solution"]  # a completion without the header: the prompt is prepended
-        cheat = f"print({bm.HUMANEVAL_MARK!r})\nimport sys\nsys.exit(0)"  # printing the marker early does not pass
+        cheat = f"print({HUMANEVAL_MARK!r})\nimport sys\nsys.exit(0)"  # printing the marker early does not pass
         assert _judge_code(p, [right, body_only, r["prompt"] + "    return None\n", cheat]) == [True, True, False, False]
 
 

@@ -8,7 +8,12 @@ from fractions import Fraction
 
 import pytest
 
-from reasonkit.evaluation.metrics import bootstrap_ci, breakdown, maj_at_k_expected, summarize
+from reasonkit.evaluation.metrics import (
+    bootstrap_ci,
+    breakdown,
+    maj_at_k_expected,
+    summarize,
+)
 
 
 def brute_maj(answers: list[str | None], correct: dict[str, bool], k: int) -> float:

@@ -57,7 +57,7 @@ def test_code_versions_enter_the_cell_key(monkeypatch):
 
 
 def test_edited_prompt_template_changes_the_key(monkeypatch):
-    import reasonkit.prompts as prompts
+    from reasonkit import prompts
 
     base = _keys("eval.prompt=boxed")
     real = prompts.load_prompt
