@@ -20,7 +20,8 @@ class EvalConfig:
     # Run-wide settings over every benchmark's own and over `overrides` (null / empty: keep those).
     n: int | None = None
     ks: list[int] | None = None
-    sampling: dict[str, Any] = field(default_factory=dict)  # merged over the benchmark's sampling
+    # merged over each benchmark's sampling; null values keep the benchmark's (other keys: `+eval.sampling.<k>=`)
+    sampling: dict[str, Any] = field(default_factory=lambda: {"temperature": None, "top_p": None, "max_tokens": None})
     limit: int | None = None  # first N problems of every benchmark
     prompt: str | None = None  # conf/prompt option for every benchmark
     source: str | None = None  # hub | local for every benchmark (local files under paths.benchmarks)

@@ -62,7 +62,7 @@ def spec(cfg: DictConfig, name: str) -> bm.BenchmarkConfig:
     per = _plain(e.overrides.get(name, {})) if e.overrides and name in e.overrides else {}
     s = bm.load_spec(base, per)
     s = bm.load_spec(dataclasses.asdict(s), deltas)
-    s.sampling = {**s.sampling, **_plain(e.sampling)}
+    s.sampling = {**s.sampling, **{k: v for k, v in _plain(e.sampling).items() if v is not None}}
     return s
 
 

@@ -38,7 +38,7 @@ def _keys(*overrides: str):
 def test_cell_key_covers_what_eval_reads_and_not_the_runs_judge():
     base = _keys()
     changed = {o: _keys(o) for o in ("sampler.chat=false", "sampler.think=strip", "eval.judge=vote", "eval.prompt=boxed",
-                                     "eval.seed=7", "eval.n=3", "++eval.sampling.temperature=0.5", "++eval.judge_args.timeout_s=9",
+                                     "eval.seed=7", "eval.n=3", "eval.sampling.temperature=0.5", "++eval.judge_args.timeout_s=9",
                                      "++eval.overrides.dataset.limit=5", "dataset.instruction=Answer.", "teacher.system_prompt=Hi",
                                      "sampler.backend=vllm")}
     for o, k in changed.items():
