@@ -169,7 +169,9 @@ def table(cells: list[dict[str, Any]], pick: dict[str, Any] | None) -> tuple[lis
     benches = list(dict.fromkeys(c["benchmark"] for c in cells))
     rows = list(dict.fromkeys(c["row"] for c in cells))
     by = {(c["row"], c["benchmark"]): c for c in cells}
-    head = ["model"] + [f"{b}{' †' if pick and pick['benchmark'] == b else ''}" for b in benches]
+    ns = {b: sorted({c["n"] for c in cells if c["benchmark"] == b}) for b in benches}
+    head = ["model"] + [f"{b}{' †' if pick and pick['benchmark'] == b else ''}"
+                        f"{f' avg@{ns[b][0]}' if len(ns[b]) == 1 else ''}" for b in benches]
     body = []
     for r in rows:
         line = [r + (" (picked)" if pick and pick["row"] == r else "")]
@@ -180,6 +182,7 @@ def table(cells: list[dict[str, Any]], pick: dict[str, Any] | None) -> tuple[lis
                 continue
             name = _metric_name(c)
             lo, hi = c["ci95"]
-            line.append(f"{100 * c[name]:.1f} ± {100 * c[name + '_se']:.1f} [{100 * lo:.0f}, {100 * hi:.0f}] ({name})")
+            line.append(f"{100 * c[name]:.1f} ± {100 * c[name + '_se']:.1f} [{100 * lo:.0f}–{100 * hi:.0f}]"
+                        + (f" ({name})" if len(ns[b]) > 1 else ""))
         body.append(line)
     return head, body

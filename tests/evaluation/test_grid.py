@@ -223,3 +223,17 @@ def test_prompt_renders_for_generation_too():
         "1+1? Put the final answer in \\boxed{}."
     with pytest.raises(ValueError, match="prompt 'multiple_choice': UndefinedError"):
         render("multiple_choice", problem="q")
+
+
+def test_table_marks_the_pick_and_names_n():
+    from reasonkit.evaluation.stage import select_best, table
+
+    cells = [{"row": r, "benchmark": b, "n": n, f"avg@{n}": v, f"avg@{n}_se": 0.01, "ci95": [v - 0.1, v + 0.1], "model": r}
+             for r, b, n, v in [("ck-1", "math500", 4, 0.5), ("ck-2", "math500", 4, 0.6), ("ck-1", "aime24", 16, 0.2),
+                                ("ck-2", "aime24", 8, 0.1)]]
+    pick = select_best("math500:avg@n", cells)
+    assert pick == {"benchmark": "math500", "metric": "avg@n", "row": "ck-2", "model": "ck-2", "value": 0.6}
+    head, body = table(cells, pick)
+    assert head == ["model", "math500 † avg@4", "aime24"]
+    assert body == [["ck-1", "50.0 ± 1.0 [40–60]", "20.0 ± 1.0 [10–30] (avg@16)"],
+                    ["ck-2 (picked)", "60.0 ± 1.0 [50–70]", "10.0 ± 1.0 [0–20] (avg@8)"]]
