@@ -30,6 +30,8 @@ class PathsConfig:
     artifacts: str = "${paths.outputs}/artifacts"
     models: str = "${paths.outputs}/models"
     reports: str = "${paths.outputs}/reports"
+    # Local benchmark files (benchmark.local.file is relative to this; eval.source=local).
+    benchmarks: str = "${oc.env:REASONKIT_BENCHMARKS,data/benchmarks}"
 
 
 @dataclass

@@ -1,87 +1,188 @@
-"""``stage=eval``: n samples per test problem for each model row (teacher, base student, trained
-student…), judged with the run's judge, summarised as avg@n ± s.e., pass@k and maj@k."""
+"""``stage=eval``: the models × benchmarks grid. Each cell (model, benchmark, eval settings) is
+its own artifact under ``artifacts/eval_cell/``; the eval artifact holds the grid's table. Adding a
+model, checkpoint or benchmark computes only the new cells, and a model is loaded once for all of
+its missing cells. Each cell is judged by eval's own judge (``eval.judge``, default: each
+benchmark's math / choice / code judge against the benchmark's answer), never the run's ``judge``.
+"""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from omegaconf import OmegaConf
 
-from reasonkit.data import load as data
-from reasonkit.engines import build_engine
-from reasonkit.engines.generate import generate_samples
-from reasonkit.evaluation.metrics import summarize
-from reasonkit.judging import build_judge
-from reasonkit.models import load as models
-from reasonkit.pipeline.artifacts import write_shard
+from reasonkit.data import benchmarks as bm
+from reasonkit.evaluation import grid
+from reasonkit.evaluation.cell import run_cell
 from reasonkit.pipeline.stage import Stage, StageContext, register
+from reasonkit.report.table import markdown, print_table
+
+
+def _metric_name(m: dict[str, Any]) -> str:
+    return f"avg@{m['n']}"
 
 
 @register
 class EvalStage(Stage):
     name = "eval"
-    version = 2
+    version = 3
     inputs = ("train",)
 
     def needs(self, cfg):
-        return ("train",) if "trained" in cfg.eval.models else ()
+        return ("train",) if any(r in grid.TRAIN_ROWS for r in cfg.eval.models) else ()
+
+    def _specs(self, cfg) -> list[bm.BenchmarkConfig]:
+        return [grid.spec(cfg, b) for b in cfg.eval.benchmarks]
 
     def keys(self, cfg):
-        return {"eval": cfg.eval, "dataset": cfg.dataset, "data": data.check(cfg.dataset, cfg.eval.split),
-                "judge": cfg.judge, "backend": cfg.sampler.backend, "engine": cfg.sampler.engine,
-                "models": {r: {"cfg": cfg[r], "weights": models.fingerprint(cfg[r])}
-                           for r in cfg.eval.models if r != "trained"}}
+        """Every cell's key (train rows: a placeholder; the train artifact's hash is this stage's
+        input hash, and the real cell keys use it) and the pick rule."""
+        specs = self._specs(cfg)
+        return {"cells": [grid.cell_key(cfg, m, s) for m in grid.resolve_models(cfg, plan=True) for s in specs],
+                "select_best": cfg.eval.select_best, "name": cfg.eval.name}
 
     def label(self, cfg):
-        return f"{cfg.eval.name}-{cfg.dataset.name}"
+        return f"{cfg.eval.name}-{'+'.join(str(b) if b != 'dataset' else cfg.dataset.name for b in cfg.eval.benchmarks)}"[:100]
 
-    def _model(self, ctx: StageContext, row: str) -> tuple[str, str, Any]:
-        cfg = ctx.cfg
-        if row == "trained":
-            return f"{cfg.student.name}+{cfg.trainer.name}", str(ctx.inputs["train"].path / "model"), cfg.student
-        if row not in ("teacher", "student"):
-            raise ValueError(f"eval.models: expected teacher, student or trained, got {row!r}")
-        m = cfg[row]
-        return m.name, models.resolve(m, cfg.paths.models), m
+    def validate(self, cfg) -> None:
+        """Refuse, before any work, an eval that cannot run: an unknown benchmark or model, a judge
+        that needs an engine eval does not start, a benchmark naming a label-making judge."""
+        if cfg.eval.judge in grid.NEEDS_ENGINE:
+            raise ValueError(f"eval.judge={cfg.eval.judge}: this judge needs a judge engine and eval starts none; "
+                             "use math, choice or code (or leave eval.judge null for each benchmark's own)")
+        if not cfg.eval.benchmarks:
+            raise ValueError("eval.benchmarks: empty; name at least one benchmark")
+        for s in self._specs(cfg):
+            if not cfg.eval.judge and s.judge not in grid.BENCHMARK_JUDGES:
+                raise ValueError(f"benchmark '{s.name}': judge {s.judge!r}; expected one of {', '.join(grid.BENCHMARK_JUDGES)} "
+                                 "(vote-style judges only through eval.judge)")
+            grid.judge_config(cfg, s)
+            if not s.ks or min(s.ks) < 1:
+                raise ValueError(f"benchmark '{s.name}': ks {s.ks}: expected positive k values")
+        grid.resolve_models(cfg, plan=True)
+        if cfg.eval.select_best:
+            b, _, metric = str(cfg.eval.select_best).partition(":")
+            names = [s.name for s in self._specs(cfg)]
+            if b not in names or not metric:
+                raise ValueError(f"eval.select_best={cfg.eval.select_best!r}: expected <benchmark>:<metric> with a "
+                                 f"benchmark of this run ({', '.join(names)}), e.g. {names[0]}:avg@n")
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         cfg = ctx.cfg
-        problems = list(data.problems(cfg.dataset, cfg.eval.split))
-        sampler = OmegaConf.merge(cfg.sampler, {"shards": 1, "shard": None})
-        results: dict[str, Any] = {}
-        checker = None
-        if cfg.judge.name in ("math", "vote", "judge_vote"):  # maj@k clusters by math equivalence
-            from reasonkit.judging import to_config
-            from reasonkit.judging.mathcheck import MathChecker
-
-            checker = MathChecker(to_config(cfg.judge))
-        for row in cfg.eval.models:
-            name, path, mcfg = self._model(ctx, row)
-            tok = models.tokenizer(path, None, mcfg.chat_template)
-            engine = build_engine(sampler, path)
-            judge = build_judge(cfg.judge)
-            groups: dict[str, list] = {}
-            try:
-                def judged():
-                    for batch in generate_samples(
-                            engine, tok, problems, n=cfg.eval.n, seed=cfg.eval.seed,
-                            sampling=dict(cfg.eval.sampling), model_name=name, system=mcfg.system_prompt,
-                            batch_problems=max(1, cfg.sampler.batch_size // cfg.eval.n), chat=cfg.sampler.chat,
-                            instruction=lambda q: data.with_instruction(cfg.dataset, q), progress=f"eval {row}"):
-                        for s in judge.judge(batch):
-                            groups.setdefault(s["problem_id"], []).append((s["extracted"], bool(s["correct"])))
-                            yield s
-                write_shard(ctx.out.path / f"samples-{row}.jsonl", judged())
-            finally:
-                engine.close()
-                judge.close()
-            results[row] = {"model": name, "path": path,
-                            **summarize(groups, list(cfg.eval.ks), checker.equal if checker else None)}
-            ctx.log.info("[eval] %s: %s", row, {k: round(v, 3) if isinstance(v, float) else v
-                                                   for k, v in results[row].items() if k != "path"})
-        if checker:
-            checker.close()
-        (ctx.out.path / "metrics.json").write_text(json.dumps(results, indent=2))
+        train = ctx.inputs.get("train")
+        rows = grid.resolve_models(cfg, train.path if train else None, train.hash if train else None)
+        specs = self._specs(cfg)
+        t0 = time.time()
+        cells: list[dict[str, Any]] = []
+        computed = 0
+        problems_cache: dict[str, list[dict]] = {}
+        for m in rows:
+            plan = [(s, key, ctx.store.artifact("eval_cell", grid.label(m, s), grid.digest(key)))
+                    for s in specs for key in [grid.cell_key(cfg, m, s)]]
+            todo = [(s, key, art) for s, key, art in plan if not art.complete]
+            if todo:  # one engine for all of this model's missing cells
+                computed += run_model_cells(ctx, m, todo, problems_cache)
+            for s, key, art in plan:
+                if not art.complete:
+                    raise RuntimeError(f"eval cell {art.path} did not complete")
+                met = json.loads((art.path / "metrics.json").read_text())
+                cells.append({"row": m.row, "model": m.name, "benchmark": s.name, "artifact": str(art.path),
+                              **({"step": m.extra["step"]} if "step" in m.extra else {}), **met})
+        result = {"cells": cells, "select_best": select_best(cfg.eval.select_best, cells)}
+        (ctx.out.path / "metrics.json").write_text(json.dumps(result, indent=2))
+        head, body = table(cells, result["select_best"])
+        (ctx.out.path / "table.md").write_text(markdown(head, body) + "\n")
+        print_table(f"eval: {cfg.eval.name}", head, body,
+                    "avg@n ± s.e. [95% bootstrap]" + (" · † picked on this benchmark" if result["select_best"] else ""))
         if ctx.tracker:
-            ctx.tracker.table("eval", [{"row": r, **v} for r, v in results.items()])
-        return results
+            ctx.tracker.table("eval", [{k: v for k, v in c.items() if not isinstance(v, (dict, list))} for c in cells])
+            ctx.tracker.log({f"eval/{c['row']}/{c['benchmark']}/{k}": v for c in cells for k, v in c.items()
+                             if isinstance(v, (int, float)) and not isinstance(v, bool)})
+        ctx.metrics["eval"] = {"cells": len(cells), "computed": computed, "reused": len(cells) - computed,
+                               "seconds": round(time.time() - t0, 2), "select_best": result["select_best"]}
+        # flat rows for the report: "<row>/<benchmark>" -> summary
+        return {f"{c['row']}/{c['benchmark']}": {k: v for k, v in c.items() if not isinstance(v, (dict, list))}
+                for c in cells}
+
+
+def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_cache: dict) -> int:
+    """Start the model's engine once, compute each missing cell under its own lock."""
+    from reasonkit.engines import build_engine
+    from reasonkit.models import load as models
+
+    cfg = ctx.cfg
+    path, tok_path = grid.model_path(cfg, m)
+    tok = models.tokenizer(tok_path, m.mcfg.revision if tok_path == path and not m.path else None, m.mcfg.chat_template)
+    sampler = OmegaConf.merge(cfg.sampler, {"shards": 1, "shard": None})
+    engine = None
+    info: dict[str, Any] = {}
+    n = 0
+    try:
+        for s, key, art in todo:
+            s = grid.for_model(cfg, s, m)
+            with ctx.store.lock(art):
+                if art.complete:  # another process computed it meanwhile
+                    continue
+                engine = engine or build_engine(sampler, path, info)
+                ctx.store.begin(art, False)
+                try:
+                    if (s.name, s.prompt) not in problems_cache:
+                        problems_cache[s.name, s.prompt] = list(bm.problems(
+                            s, root=cfg.paths.benchmarks, dataset=cfg.dataset if s.source == "dataset" else None,
+                            template_vars=grid.template_vars(cfg, s)))
+                    met = run_cell(ctx, m, s, engine, tok, problems_cache[s.name, s.prompt], art.path)
+                    met["engine"] = dict(info)
+                    (art.path / "metrics.json").write_text(json.dumps(met, indent=2))
+                    ctx.store.finish(art, {"stage": "eval_cell", "hash": art.hash, "row": m.row, "model": m.name,
+                                           "benchmark": s.name, "metrics": met},
+                                     OmegaConf.to_yaml(OmegaConf.create(json.loads(json.dumps(key, default=str)))))
+                except BaseException:
+                    ctx.store.abandon(art, False)
+                    raise
+                n += 1
+                ctx.log.info("[eval] %s × %s: %s", m.row, s.name, {k: round(v, 3) if isinstance(v, float) else v
+                                                                  for k, v in met.items() if not isinstance(v, (dict, list))})
+    finally:
+        if engine is not None:
+            engine.close()
+    return n
+
+
+def select_best(rule: str | None, cells: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The row with the best ``metric`` on ``benchmark`` (``avg@n`` means the cell's own n)."""
+    if not rule:
+        return None
+    bench, _, metric = rule.partition(":")
+    cand = [c for c in cells if c["benchmark"] == bench]
+    key = (lambda c: c.get(_metric_name(c))) if metric == "avg@n" else (lambda c: c.get(metric))
+    scored = [c for c in cand if key(c) is not None]
+    if not scored:
+        raise ValueError(f"eval.select_best={rule!r}: no cell of benchmark {bench!r} has metric {metric!r}")
+    best = max(scored, key=key)  # first row wins ties (config order: earlier checkpoints first)
+    return {"benchmark": bench, "metric": metric, "row": best["row"], "model": best["model"], "value": key(best)}
+
+
+def table(cells: list[dict[str, Any]], pick: dict[str, Any] | None) -> tuple[list[str], list[list[str]]]:
+    """Model × benchmark: avg@n ± s.e. and the bootstrap interval; a pick made on a benchmark marks
+    that benchmark's column, since numbers chosen and reported on one test set are optimistic."""
+    benches = list(dict.fromkeys(c["benchmark"] for c in cells))
+    rows = list(dict.fromkeys(c["row"] for c in cells))
+    by = {(c["row"], c["benchmark"]): c for c in cells}
+    ns = {b: sorted({c["n"] for c in cells if c["benchmark"] == b}) for b in benches}
+    head = ["model"] + [f"{b}{' †' if pick and pick['benchmark'] == b else ''}"
+                        f"{f' avg@{ns[b][0]}' if len(ns[b]) == 1 else ''}" for b in benches]
+    body = []
+    for r in rows:
+        line = [r + (" (picked)" if pick and pick["row"] == r else "")]
+        for b in benches:
+            c = by.get((r, b))
+            if c is None:
+                line.append("—")
+                continue
+            name = _metric_name(c)
+            lo, hi = c["ci95"]
+            line.append(f"{100 * c[name]:.1f} ± {100 * c[name + '_se']:.1f} [{100 * lo:.0f}–{100 * hi:.0f}]"
+                        + (f" ({name})" if len(ns[b]) > 1 else ""))
+        body.append(line)
+    return head, body

@@ -29,7 +29,8 @@ def test_pipeline_runs_caches_and_reruns_only_downstream(rk):
     out = rk.outputs
     p1 = rk("debug=tiny")
     arts = artifacts(out)
-    assert set(arts) == {"generate", "judge", "select", "format", "train", "eval", "report"}
+    assert set(arts) == {"generate", "judge", "select", "format", "train", "eval", "eval_cell", "report"}
+    assert len(arts.pop("eval_cell")) == 3  # one artifact per (model, benchmark) cell
     for stage, paths in arts.items():
         assert len(paths) == 1 and (paths[0] / "_SUCCESS").exists(), stage
     gen = manifest(arts["generate"][0])
@@ -38,7 +39,7 @@ def test_pipeline_runs_caches_and_reruns_only_downstream(rk):
     kept = manifest(arts["select"][0])["metrics"]["kept"]
     assert kept == judge["correct"] > 0
     ev = manifest(arts["eval"][0])["metrics"]
-    assert set(ev) == {"teacher", "student", "trained"}
+    assert set(ev) == {"teacher/toy", "student/toy", "trained/toy"}
     assert (arts["train"][0] / "model" / "config.json").exists()
     assert (arts["train"][0] / "train_config.yaml").exists()
     report = (out / "reports" / "demo.md").read_text()
@@ -50,7 +51,7 @@ def test_pipeline_runs_caches_and_reruns_only_downstream(rk):
     p2 = rk("debug=tiny")
     assert "nothing to compute" in p2.stderr + p2.stdout
     assert "(reused)" in p2.stdout
-    assert {s: (p[0] / "_SUCCESS").stat().st_mtime_ns for s, p in artifacts(out).items()} == stamps
+    assert {s: (p[0] / "_SUCCESS").stat().st_mtime_ns for s, p in artifacts(out).items() if s in stamps} == stamps
 
     # one selection option changed: generate and judge reused, selection and downstream rerun
     rk("debug=tiny", "selection.max_per_problem=1")
@@ -59,6 +60,8 @@ def test_pipeline_runs_caches_and_reruns_only_downstream(rk):
         assert len(arts3[stage]) == 1, stage
     for stage in ("select", "format", "train", "eval", "report"):
         assert len(arts3[stage]) == 2, stage
+    # the eval grid recomputes only the trained model's cell; teacher and student cells are reused
+    assert len(arts3["eval_cell"]) == 4
 
 
 def test_single_stage_without_inputs_names_expected_path(rk):

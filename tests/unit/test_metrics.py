@@ -33,8 +33,8 @@ def test_summarize_maj_votes_over_equivalent_answers():
 
     out = summarize({"p": [("3", False), ("1/2", True), ("0.5", True)]}, [3], equal)
     assert out["maj@3"] == 1.0
-    out = summarize({"p": [("3", False), ("1/2", True), ("0.5", True)]}, [3])  # strings: 3 ties, first wins
-    assert out["maj@3"] == 0.0
+    out = summarize({"p": [("3", False), ("1/2", True), ("0.5", True)]}, [3])  # strings: 3-way tie, 2 correct
+    assert out["maj@3"] == pytest.approx(2 / 3)
     out = summarize({"p": [("3", False), ("4", True), ("3", False)]}, [3])
     assert out["maj@3"] == 0.0
 
