@@ -46,7 +46,7 @@ def judged(judge: Any, batch: list[dict[str, Any]], jcfg: Any) -> list[dict[str,
 
 def run_cell(ctx: Any, m: grid.EvalModel, s: bm.BenchmarkConfig, engine: Any, tok: Any,
              problems: list[dict[str, Any]], out: Path) -> dict[str, Any]:
-    from reasonkit.engines.generate import generate_samples
+    from reasonkit.generation.samples import generate_samples
     from reasonkit.judging import build_judge
     from reasonkit.prompts import load_prompt
 
