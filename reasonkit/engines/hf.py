@@ -50,6 +50,8 @@ class _SeededSampler(LogitsProcessor):
 
 @ENGINES.register("hf")
 class HFEngine:
+    # bump when a change can alter generated text or scores (enters every generate/eval hash)
+    version = "2"
     name = "hf"
 
     def __init__(self, model_path: str, sampler_cfg: Any = None, revision: str | None = None):
@@ -67,6 +69,7 @@ class HFEngine:
         if kw.get("dtype") is None:
             kw["dtype"] = "auto"
         self.model = AutoModelForCausalLM.from_pretrained(model_path, **kw).to(self.device).eval()
+        self.max_positions = getattr(self.model.config, "max_position_embeddings", None)
         self._loglik_setup(None)
 
     @classmethod
@@ -109,7 +112,13 @@ class HFEngine:
                            add_special_tokens=False).to(self.device)
             proc = _SeededSampler([s for _, _, s in chunk], float(sampling.get("temperature", 1.0)),
                                   float(sampling.get("top_p", 1.0)), int(sampling.get("top_k", 0) or 0))
-            gen = self.model.generate(**enc, do_sample=False, max_new_tokens=int(sampling.get("max_tokens", 64)),
+            # never past the model's context (a benchmark's 32k max_tokens on a 256-position model
+            # would otherwise run on past its positions); vLLM caps the same way
+            room = self.max_positions - enc["input_ids"].shape[1] if self.max_positions else None
+            max_new = int(sampling.get("max_tokens", 64))
+            if room is not None:
+                max_new = max(1, min(max_new, room))
+            gen = self.model.generate(**enc, do_sample=False, max_new_tokens=max_new,
                                       logits_processor=LogitsProcessorList([proc]),
                                       pad_token_id=self.tok.pad_token_id, eos_token_id=self.tok.eos_token_id,
                                       num_beams=1, temperature=None, top_p=None, top_k=None)

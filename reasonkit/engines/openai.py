@@ -92,6 +92,8 @@ def parse_options(server_cfg: dict[str, Any]) -> ServerOptions:
 
 @ENGINES.register("openai")
 class OpenAIEngine:
+    # bump when a change can alter generated text or scores (enters every generate/eval hash)
+    version = "1"
     name = "openai"
 
     def __init__(self, model_path: str, sampler_cfg: Any, revision: str | None = None):

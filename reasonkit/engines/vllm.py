@@ -31,6 +31,8 @@ _PARKED: list[Any] = []
 class VLLMEngine:
     """Offline vLLM. Prompts arrive rendered (chat template already applied) and are tokenized
     without extra special tokens, exactly like the hf backend, so both see the same token ids."""
+    # bump when a change can alter generated text or scores (enters every generate/eval hash)
+    version = "1"
 
     name = "vllm"
 

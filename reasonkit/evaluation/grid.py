@@ -28,7 +28,6 @@ BENCHMARK_JUDGES = ("math", "choice", "code")
 # Judges eval cannot run: they need an engine of their own, which eval does not start.
 NEEDS_ENGINE = ("llm",)
 # Sampler fields that only split or batch the work (allow-list: they do not change an output).
-SAMPLER_NOT_READ_FOR_OUTPUT = ("shard", "shards", "batch_size")
 # Sampler fields eval does not read at all (eval has its own n, seed and sampling).
 SAMPLER_GENERATION_ONLY = ("n", "seed", "sampling")
 TRAIN_ROWS = ("trained", "checkpoints")
@@ -263,8 +262,11 @@ def model_path(cfg: DictConfig, m: EvalModel) -> tuple[str, str]:
 # ----------------------------------------------------------------------------- cell identity
 
 def sampler_identity(cfg: DictConfig) -> dict[str, Any]:
-    s = _plain(cfg.sampler)
-    return {k: v for k, v in s.items() if k not in SAMPLER_NOT_READ_FOR_OUTPUT + SAMPLER_GENERATION_ONLY}
+    """What generation hashes of the sampler (backend and its version, engine args, chat, think,
+    server API…), less what eval sets itself."""
+    from reasonkit.generation.samples import sampler_identity as generation_identity
+
+    return {k: v for k, v in generation_identity(cfg.sampler).items() if k not in SAMPLER_GENERATION_ONLY}
 
 
 def cell_key(cfg: DictConfig, m: EvalModel, s: bm.BenchmarkConfig) -> dict[str, Any]:

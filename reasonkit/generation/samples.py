@@ -30,9 +30,12 @@ RECORD_VERSION = "2"
 
 def sampler_identity(sampler) -> dict[str, Any]:
     """The sampler values that determine generated text (generate and eval share this)."""
+    from reasonkit.engines import ENGINES
+
     keys = {k: sampler[k] for k in sampler if k not in NOT_HASHED}
     server = sampler.get("server") or {}
     keys["server"] = {k: server[k] for k in SERVER_HASHED if k in server}
+    keys["engine_version"] = ENGINES.get(sampler.backend).version  # the backend's own code
     return keys
 
 
