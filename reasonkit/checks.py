@@ -88,15 +88,17 @@ def one_of(*names: str) -> Callable[[Any], bool]:
     return lambda v: v in names
 
 
-def _sampling(prefix: str) -> list[Rule]:
-    """Keys of a ``sampling`` dict (passed through to vLLM's ``SamplingParams`` / the hf backend)."""
-    return [Rule(f"{prefix}.temperature", at_least(0, integer=False), "a number ≥ 0"),
-            Rule(f"{prefix}.top_p", unit(lo_open=True), "a number in (0, 1]"),
-            Rule(f"{prefix}.min_p", unit(), "a number in [0, 1]"),
-            Rule(f"{prefix}.top_k", lambda v: _int(v) and (v == -1 or v >= 0), "-1, 0 (off) or an integer ≥ 1"),
-            Rule(f"{prefix}.max_tokens", at_least(1), "an integer ≥ 1"),
-            Rule(f"{prefix}.repetition_penalty", positive, "a number > 0"),
-            Rule(f"{prefix}.n", at_least(1), "an integer ≥ 1")]
+def _sampling(prefix: str, optional: bool = False) -> list[Rule]:
+    """Keys of a ``sampling`` dict (passed through to vLLM's ``SamplingParams`` / the hf backend).
+    ``optional``: null keeps another layer's value (eval: the benchmark's own sampling)."""
+    o = optional
+    return [Rule(f"{prefix}.temperature", at_least(0, integer=False), "a number ≥ 0", o),
+            Rule(f"{prefix}.top_p", unit(lo_open=True), "a number in (0, 1]", o),
+            Rule(f"{prefix}.min_p", unit(), "a number in [0, 1]", o),
+            Rule(f"{prefix}.top_k", lambda v: _int(v) and (v == -1 or v >= 0), "-1, 0 (off) or an integer ≥ 1", o),
+            Rule(f"{prefix}.max_tokens", at_least(1), "an integer ≥ 1", o),
+            Rule(f"{prefix}.repetition_penalty", positive, "a number > 0", o),
+            Rule(f"{prefix}.n", at_least(1), "an integer ≥ 1", o)]
 
 
 RULES: list[Rule] = [
@@ -105,8 +107,8 @@ RULES: list[Rule] = [
     Rule("sampler.shards", at_least(1), "an integer ≥ 1"),
     Rule("sampler.think", one_of("keep", "strip", "split"), "keep, strip or split"),
     *_sampling("sampler.sampling"),
-    Rule("eval.n", at_least(1), "an integer ≥ 1 (samples per problem)"),
-    *_sampling("eval.sampling"),
+    Rule("eval.n", at_least(1), "an integer ≥ 1 (samples per problem)", optional=True),
+    *_sampling("eval.sampling", optional=True),
     Rule("judge.timeout_s", positive, "a number of seconds > 0"),
     Rule("judge.workers", at_least(0), "an integer ≥ 0 (0: one per CPU core)"),
     Rule("judge.batch_size", at_least(1), "an integer ≥ 1"),

@@ -61,6 +61,25 @@ def test_typo_in_option_file_fails(tmp_path):
     assert "Key 'nn' not in 'SamplerConfig'" in str(e.value.__cause__ or e.value)
 
 
+def test_format_rows_the_trainer_cannot_read_are_refused():
+    from reasonkit import stages  # noqa: F401
+    from reasonkit.pipeline.stage import STAGES
+
+    with pytest.raises(ValueError, match="format=sharegpt writes rows for another framework"):
+        STAGES["train"].validate(_compose("format=sharegpt"))
+    with pytest.raises(ValueError, match="format=chat writes rows for trainer.kind=sft, but trainer=dpo_cpu"):
+        STAGES["train"].validate(_compose("trainer=dpo_cpu"))
+
+
+def test_chat_api_with_prompts_rendered_here_is_refused():
+    from reasonkit import stages  # noqa: F401
+    from reasonkit.pipeline.stage import STAGES
+
+    with pytest.raises(ValueError, match="sampler.chat=true already rendered it"):
+        STAGES["generate"].validate(_compose("sampler=openai", "sampler.server.api=chat"))
+    STAGES["generate"].validate(_compose("sampler=openai", "sampler.server.api=chat", "sampler.chat=false"))
+
+
 def test_trainer_args_instantiate_sft_config():
     from reasonkit import stages  # noqa: F401
     from reasonkit.pipeline.stage import STAGES
@@ -79,8 +98,10 @@ def test_every_trainer_option_builds_its_trl_config(option):
 
     import torch
 
-    cfg = _compose(f"trainer={option}")
+    # a DPO trainer reads preference rows: the run must make pairs (validate refuses chat rows)
+    rows = ["selection=pairs_short_long", "format=trl_dpo"] if "dpo" in option else []
+    cfg = _compose(f"trainer={option}", *rows)
     if cfg.trainer.args.get("bf16") and not torch.cuda.is_available():
         # GPU presets: TRL refuses bf16 without a GPU; every other key is still checked
-        cfg = _compose(f"trainer={option}", "trainer.args.bf16=false")
+        cfg = _compose(f"trainer={option}", *rows, "trainer.args.bf16=false")
     STAGES["train"].validate(cfg)
