@@ -26,7 +26,8 @@ ls "$DEST"/antlr4_python3_runtime-4.9.3-*.whl >/dev/null 2>&1 \
 if [[ "${DEEPSPEED:-0}" == 1 ]]; then
   # in a subfolder: once importable, accelerate/transformers import DeepSpeed (and pydantic) eagerly
   for p in hjson==3.1.0 py-cpuinfo==9.0.0 msgpack==1.1.2 ninja==1.13.0 nvidia-ml-py==13.580.82 \
-           pydantic==2.14.4 pydantic-core==2.46.4 annotated-types==0.7.0 typing-inspection==0.4.2; do
+           pydantic==2.14.4 pydantic-core==2.50.5 annotated-types==0.7.0 typing-inspection==0.4.5 \
+           typing-extensions==4.16.0 einops==0.8.2; do
     "$PY" -m pip download -q --no-deps --only-binary=:all: "${PLAT[@]}" -d "$DEST/ds" "$p"
   done
   ls "$DEST"/ds/deepspeed-*.whl >/dev/null 2>&1 \

@@ -19,7 +19,9 @@ class DatasetConfig:
     # toy: how many problems per split; others: cap (null = all).
     sizes: dict[str, int] = field(default_factory=lambda: {"train": 1000, "test": 200})
     train_split: str = "train"
-    test_split: str = "test"
     seed: int = 0
     # Appended to every prompt (answer-format instruction the judge relies on).
     instruction: str = "Put the final answer in \\boxed{}."
+    # How generation asks each problem (conf/prompt/<name>.yaml, Jinja: problem, instruction, row);
+    # a raw prompt (e.g. r1_zero) is the whole model input, without the chat template.
+    prompt: str = "dataset_instruction"

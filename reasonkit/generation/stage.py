@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from reasonkit import prompts
 from reasonkit.data import load as data
 from reasonkit.engines import build_engine
 from reasonkit.generation import sharding
@@ -33,7 +34,7 @@ class GenerateStage(Stage):
     def keys(self, cfg):
         return {"model": cfg.teacher, "weights": models.fingerprint(cfg.teacher), "dataset": cfg.dataset,
                 "split": cfg.dataset.train_split, "data": data.check(cfg.dataset, cfg.dataset.train_split),
-                "sampler": sampler_identity(cfg.sampler)}
+                "sampler": sampler_identity(cfg.sampler), "prompt": prompts.identity(cfg.dataset.prompt)}
 
     def code(self, cfg):
         return code_versions()
@@ -104,8 +105,10 @@ class GenerateStage(Stage):
                 for batch, chunk in generate_samples(
                         engine, tok, todo, n=s.n, seed=s.seed, sampling=dict(s.sampling),
                         model_name=cfg.teacher.name, system=cfg.teacher.system_prompt,
-                        batch_problems=max(1, s.batch_size // s.n), done=done, chat=s.chat,
-                        instruction=lambda q: data.with_instruction(cfg.dataset, q),
+                        batch_problems=max(1, s.batch_size // s.n), done=done,
+                        chat=bool(s.chat) and not prompts.load_prompt(cfg.dataset.prompt).raw,
+                        instruction=lambda q: prompts.render(cfg.dataset.prompt, problem=q,
+                                                             instruction=cfg.dataset.instruction),
                         progress=f"generate parts {group[0]}..{group[-1]} of {layout.parts}", with_chunks=True):
                     by_part: dict[int, list[dict]] = {}
                     for rec in batch:
