@@ -114,7 +114,9 @@ def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_c
     cfg = ctx.cfg
     path, tok_path = grid.model_path(cfg, m)
     tok = models.tokenizer(tok_path, m.mcfg.revision if tok_path == path and not m.path else None, m.mcfg.chat_template)
-    sampler = OmegaConf.merge(cfg.sampler, {"shards": 1, "shard": None})
+    # the backend's settings without generation's n/seed/sampling: eval has its own (per cell)
+    sampler = OmegaConf.create({**{k: cfg.sampler[k] for k in cfg.sampler if k not in grid.SAMPLER_GENERATION_ONLY},
+                                "shards": 1, "shard": None})
     engine = None
     info: dict[str, Any] = {}
     n = 0
@@ -124,7 +126,8 @@ def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_c
             with ctx.store.lock(art):
                 if art.complete:  # another process computed it meanwhile
                     continue
-                engine = engine or build_engine(sampler, path, info)
+                engine = engine or build_engine(sampler, path, info,
+                                                revision=m.mcfg.revision if not m.path else None)
                 ctx.store.begin(art, False)
                 try:
                     if (s.name, s.prompt) not in problems_cache:
