@@ -129,18 +129,33 @@ def ids(art: Path, pattern: str = "part-*.jsonl") -> list[str]:
 
 
 # Files that record how a run went rather than what it computed: wall times, hosts, absolute input
-# paths, appended logs (a resumed run logs twice), per-run progress counters.
+# paths, appended logs (a resumed run logs twice), per-run progress counters (shard-*.json).
 VOLATILE = {"manifest.json", "train.log", "train_log.json", "trainer_state.json", "training_args.bin"}
 VOLATILE_SUFFIXES = (".lock", ".log")
+# TRL's model card lists its tags from a set: their order follows the process's hash seed, so it
+# differs between two uninterrupted runs too. The weights, optimizer and RNG states are compared.
+VOLATILE_PATHS = {"checkpoints/README.md"}
 
 
 def content_files(art: Path) -> dict[str, Path]:
     out = {}
     for p in sorted(art.rglob("*")):
+        rel = str(p.relative_to(art))
         if p.is_file() and p.name not in VOLATILE and not p.name.endswith(VOLATILE_SUFFIXES) \
-                and not p.name.startswith("shard-"):
-            out[str(p.relative_to(art))] = p
+                and not p.name.startswith("shard-") and rel not in VOLATILE_PATHS:
+            out[rel] = p
     return out
+
+
+def records_on_disk(art_root: Path, stage: str) -> int:
+    """Complete records in a stage's part files right now, finished or ``.partial``."""
+    n = 0
+    for f in (art_root / stage).glob("*/part-*.jsonl*"):
+        try:
+            n += f.read_bytes().count(b"\n")
+        except OSError:  # renamed from .partial to final between glob and read
+            pass
+    return n
 
 
 def digest_file(p: Path, root: Path) -> str:

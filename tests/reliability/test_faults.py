@@ -161,7 +161,7 @@ def _judge(pairs: list[tuple[str, str]]) -> dict:
     p = subprocess.run([sys.executable, "-c", _JUDGE_DRIVER, json.dumps(pairs)], capture_output=True, text=True,
                        env=env, cwd=REPO, timeout=300)  # a hang fails here, not forever
     assert p.returncode == 0, p.stderr[-4000:]
-    return json.loads(p.stdout.strip().splitlines()[-1])
+    return {**json.loads(p.stdout.strip().splitlines()[-1]), "stderr": p.stderr}
 
 
 def test_judge_worker_segfault_and_oom_kill_mark_their_items_errored_and_the_rest_is_judged():
@@ -175,6 +175,8 @@ def test_judge_worker_segfault_and_oom_kill_mark_their_items_errored_and_the_res
     assert how == ["verify", "error", "verify", "error", "verify", "error", "verify"], out
     assert [c for c, _ in out["verdicts"]] == [True, False, True, False, False, False, True], out
     assert out["pool"]["crashes"] == 3 and out["pool"]["respawns"] >= 3, out
+    # said at the default log level, with the signal
+    assert out["stderr"].count("died (killed by SIGSEGV)") == 2 and "died (killed by SIGKILL)" in out["stderr"]
     assert out["again"] == [True, "verify"]
 
 

@@ -19,7 +19,7 @@ from collections import Counter
 import pytest
 
 from rel_helpers import (ORDER, Watched, artifact_dirs, content_files, digest_file, ids, in_progress,
-                         live_members, rk_cmd)
+                         live_members, records_on_disk, rk_cmd)
 
 pytestmark = pytest.mark.slow
 
@@ -31,6 +31,7 @@ MIN_KILLS = int(os.environ.get("RK_SOAK_MIN_KILLS", "20"))  # lower only when tr
 OVERRIDES = ["debug=tiny", "selection=llh_highest_mean", "dataset.sizes.train=12", "dataset.sizes.test=4",
              "sampler.batch_size=4", "eval.n=1", "eval.ks=[1]", "trainer.args.max_steps=4",
              "trainer.args.save_steps=1"]
+N_SAMPLES = 12 * 2  # dataset.sizes.train x sampler.n (debug=tiny)
 
 
 def _run_to_end(outputs, tag: str) -> Watched:
@@ -60,14 +61,25 @@ def test_kill9_soak_every_stage_resumes_to_identical_artifacts(tmp_path, tiny_mo
             done = artifact_dirs(root, target) and all((p / "_SUCCESS").exists() for p in artifact_dirs(root, target))
             if done:  # an earlier kill aimed here landed after the stage had finished
                 break
+            base = records_on_disk(root, "generate")  # what earlier killed runs left
             w = Watched(rk_cmd(out, *OVERRIDES))
             runs += 1
             if not w.wait_stage(target):
                 raise AssertionError(f"run {runs} ended before {target} started (rc {w.proc.returncode}):\n"
                                      f"{w.log[-4000:]}")
             assert "another process holds the lock" not in w.log, f"stale lock after a kill:\n{w.log[-3000:]}"
-            delay = rng.uniform(0.0, 0.6) * seconds[target]
-            w.sleep_within(target, delay)
+            if target == "generate":
+                # the engine's start-up dominates its wall time: aim at the records instead, so
+                # the kill lands between two written batches or inside one
+                at = rng.randint(min(base + 1, N_SAMPLES - 1), N_SAMPLES - 1)
+                while records_on_disk(root, "generate") < at and "generate" not in w.finished \
+                        and w.proc.poll() is None:
+                    time.sleep(0.02)
+                aim = f"record {at}"
+            else:
+                delay = rng.uniform(0.0, 0.6) * seconds[target]
+                w.sleep_within(target, delay)
+                aim = f"+{delay:.3f}s"
             pgid = w.proc.pid
             w.kill9()
             deadline = time.monotonic() + 10  # SIGKILL delivery to a large group is not instant
@@ -76,7 +88,7 @@ def test_kill9_soak_every_stage_resumes_to_identical_artifacts(tmp_path, tiny_mo
             assert not live_members(pgid), f"processes survived kill -9 of group {pgid}"
             where = in_progress(root) or "between stages"
             landed[where] += 1
-            log.append(f"kill {sum(landed.values()):2d}: aimed {target:8s} +{delay:6.3f}s -> landed in {where}")
+            log.append(f"kill {sum(landed.values()):2d}: aimed {target:8s} {aim:>10s} -> landed in {where}")
 
     final = _run_to_end(out, "final rerun")
     runs += 1
@@ -102,6 +114,7 @@ def test_kill9_soak_every_stage_resumes_to_identical_artifacts(tmp_path, tiny_mo
     # no record lost or duplicated
     gen = artifact_dirs(root, "generate")[0]
     expected = {f"toy-train-{i:05d}_{k}" for i in range(12) for k in range(2)}
+    assert len(expected) == N_SAMPLES
     for st in ("generate", "judge", "score"):
         got_ids = ids(artifact_dirs(root, st)[0])
         assert len(got_ids) == len(set(got_ids)) == len(expected), st
