@@ -18,8 +18,9 @@ from rk_helpers import MODELS, REPO
 ORDER = ["generate", "judge", "score", "select", "format", "train", "eval", "report"]
 
 
-def rk_cmd(outputs: Path, *overrides: str) -> list[str]:
-    return ["nice", "-n", "5", sys.executable, "-m", "reasonkit", f"paths.outputs={outputs}",
+def rk_cmd(outputs: Path, *overrides: str, flags: tuple[str, ...] = ()) -> list[str]:
+    """``flags`` (e.g. ``-m``) go before the overrides: Hydra's parser wants them there."""
+    return ["nice", "-n", "5", sys.executable, "-m", "reasonkit", *flags, f"paths.outputs={outputs}",
             f"paths.models={MODELS}", *overrides]
 
 
