@@ -45,7 +45,7 @@ class OutOfSpace(OSError):
         except OSError:
             free = "free space unknown"
         return (f"no space left on device writing {self.filename} ({self.strerror}; {free}): free space "
-                f"or point paths.outputs elsewhere, then rerun the same command (finished records are kept)")
+                f"or point paths.outputs elsewhere, then rerun the same command (it continues from what is complete)")
 
 
 @contextmanager

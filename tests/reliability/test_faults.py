@@ -218,6 +218,8 @@ def test_disk_full_fails_clearly_marks_nothing_complete_and_rerun_completes(smal
     assert re.search(r"writing \S+/artifacts/\w+/", line), line  # names the file
     root = out / "artifacts"
     assert not list(root.rglob("_SUCCESS")), "an artifact was marked complete on a full disk"
+    # whole lines already written stay for the rerun to resume from (a torn last one is cut)
+    kept = sum(f.read_bytes().count(b"\n") for f in root.glob("generate/*/part-*.jsonl.partial"))
 
     (small_disk / "ballast").unlink()  # space freed
     p2 = subprocess.run(rk_cmd(out, *over), cwd=REPO, capture_output=True, text=True, timeout=900)
@@ -227,4 +229,7 @@ def test_disk_full_fails_clearly_marks_nothing_complete_and_rerun_completes(smal
         assert (art / "_SUCCESS").exists(), st
     gen = ids(artifact_dirs(root, "generate")[0])
     assert len(gen) == len(set(gen)) == 24 * 2
+    m = json.loads((artifact_dirs(root, "generate")[0] / "manifest.json").read_text())["metrics"]
+    assert m["resumed_from_disk"] == kept and m["generated_now"] == 24 * 2 - kept, (m, kept)
+    print(f"\ndisk full: failed with {kept} records on disk; the rerun resumed them and generated the rest")
     assert ids(artifact_dirs(root, "judge")[0]) == gen
