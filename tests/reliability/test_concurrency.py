@@ -8,7 +8,6 @@ import re
 from collections import Counter
 
 import pytest
-
 from rel_helpers import Watched, artifact_dirs, ids, rk_cmd
 
 pytestmark = pytest.mark.slow

@@ -13,7 +13,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
 from rel_helpers import artifact_dirs, ids, rk_cmd
 from rk_helpers import REPO
 
@@ -39,7 +38,7 @@ class FakeServer:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("content-length", 0)))
                 mode = outer.script[min(outer.requests, len(outer.script) - 1)]
                 outer.requests += 1
@@ -109,9 +108,8 @@ def test_server_fault_is_retried_with_backoff_then_fails_clearly(fake_server, fa
 
     monkeypatch.setattr(oa.random, "random", lambda: 0.5)  # jitter factor 1.0: delays are exact
     srv = fake_server(fault)
-    with caplog.at_level(logging.WARNING, logger="reasonkit.engines.openai"):
-        with pytest.raises(oa.EngineError) as err:
-            _generate(_engine(srv.url, timeout=0.5))
+    with caplog.at_level(logging.WARNING, logger="reasonkit.engines.openai"), pytest.raises(oa.EngineError) as err:
+        _generate(_engine(srv.url, timeout=0.5))
     msg = str(err.value)
     assert "\n" not in msg and "failed after 4 attempts" in msg and srv.url in msg, msg
     assert srv.requests == 4  # one try + max_retries
@@ -158,7 +156,7 @@ if __name__ == "__main__":
 
 def _judge(pairs: list[tuple[str, str]]) -> dict:
     env = {**os.environ, "RK_CRASHY_JUDGE": "1", "PYTHONPATH": os.pathsep.join([str(CRASHY), str(REPO)])}
-    p = subprocess.run([sys.executable, "-c", _JUDGE_DRIVER, json.dumps(pairs)], capture_output=True, text=True,
+    p = subprocess.run([sys.executable, "-c", _JUDGE_DRIVER, json.dumps(pairs)], check=False, capture_output=True, text=True,
                        env=env, cwd=REPO, timeout=300)  # a hang fails here, not forever
     assert p.returncode == 0, p.stderr[-4000:]
     return {**json.loads(p.stdout.strip().splitlines()[-1]), "stderr": p.stderr}
@@ -209,7 +207,7 @@ def small_disk(tmp_path):
 def test_disk_full_fails_clearly_marks_nothing_complete_and_rerun_completes(small_disk, tiny_models):
     out = small_disk / "outputs"
     over = ["debug=tiny", "pipeline=[format]"]
-    p = subprocess.run(rk_cmd(out, *over), cwd=REPO, capture_output=True, text=True, timeout=900)
+    p = subprocess.run(rk_cmd(out, *over), check=False, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert p.returncode != 0
     err = p.stdout + p.stderr
     line = next((ln for ln in err.splitlines() if "no space left on device writing" in ln), None)
@@ -222,7 +220,7 @@ def test_disk_full_fails_clearly_marks_nothing_complete_and_rerun_completes(smal
     kept = sum(f.read_bytes().count(b"\n") for f in root.glob("generate/*/part-*.jsonl.partial"))
 
     (small_disk / "ballast").unlink()  # space freed
-    p2 = subprocess.run(rk_cmd(out, *over), cwd=REPO, capture_output=True, text=True, timeout=900)
+    p2 = subprocess.run(rk_cmd(out, *over), check=False, cwd=REPO, capture_output=True, text=True, timeout=900)
     assert p2.returncode == 0, (p2.stdout + p2.stderr)[-4000:]
     for st in ("generate", "judge", "select", "format"):
         (art,) = artifact_dirs(root, st)

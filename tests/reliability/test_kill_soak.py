@@ -17,9 +17,18 @@ import time
 from collections import Counter
 
 import pytest
-
-from rel_helpers import (ORDER, Watched, artifact_dirs, content_files, digest_file, ids, in_progress,
-                         live_members, records_on_disk, rk_cmd)
+from rel_helpers import (
+    ORDER,
+    Watched,
+    artifact_dirs,
+    content_files,
+    digest_file,
+    ids,
+    in_progress,
+    live_members,
+    records_on_disk,
+    rk_cmd,
+)
 
 pytestmark = pytest.mark.slow
 
