@@ -1,5 +1,6 @@
 """The kill soak on the real SLURM test cluster: a two-task array sweep is cancelled (``scancel``,
-then resubmitted) or requeued (``scontrol requeue``, SLURM restarts it) at seeded random points;
+or SIGKILL to every step, then resubmitted) or requeued (``scontrol requeue``, SLURM restarts it)
+at seeded random points;
 the finished artifacts must equal those of an uninterrupted local run of the same sweep, byte for
 byte, with every record id exactly once.
 
@@ -36,7 +37,7 @@ pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 CLUSTER = REPO / "launchers" / "slurm" / "cluster.sh"
 SEED = int(os.environ.get("RK_SOAK_SEED", "1234"))
 EVENTS = int(os.environ.get("RK_SLURM_SOAK_EVENTS", "6"))
-N_PROBLEMS, N = 100, 2
+N_PROBLEMS, N = 300, 2
 # one sample per engine call: generation slow enough to be interrupted, done in a minute
 OVERRIDES = ["debug=tiny", f"dataset.sizes.train={N_PROBLEMS}", f"sampler.n={N}", "pipeline=[format]",
              "+sampler.engine.batch_size=1"]
@@ -126,7 +127,7 @@ def test_slurm_array_sweep_survives_scancel_and_requeue(cluster, tiny_models, tm
         # random moment shortly after the jobs start (select/format/finishing); where it landed
         # is read from disk
         gen_left = records_on_disk(root, "generate") < N_PROBLEMS * N - 10
-        if gen_left and event < EVENTS // 2:
+        if gen_left and event < 2:
             at = rng.randint(records_on_disk(root, "generate") + 1, N_PROBLEMS * N - 5)
             while records_on_disk(root, "generate") < at and _running(array):
                 time.sleep(0.05)
@@ -140,15 +141,26 @@ def test_slurm_array_sweep_survives_scancel_and_requeue(cluster, tiny_models, tm
             delay = rng.uniform(0.0, 3.0)
             time.sleep(delay)
             aim = f"+{delay:.1f}s"
-        action = rng.choice(["scancel", "requeue"])
-        where = in_progress(root) or "between stages"
-        if action == "scancel":
+        # scancel / requeue: SIGTERM (submitit ignores it), SIGKILL after KillWait (10 s here),
+        # so they are aimed at generation, the one stage long enough to be still running then;
+        # kill: SIGKILL to every step at once (a node failure, the OOM killer) for the rest
+        action = rng.choice(["scancel", "requeue"]) if aim.startswith("record") else "kill"
+        if action == "requeue":
+            r = subprocess.run(["scontrol", "requeue", array], check=False, capture_output=True, text=True)
+            if r.returncode == 0:
+                deadline = time.time() + 120
+                while _running(array):  # until the old attempt is dead
+                    assert time.time() < deadline, f"requeued array {array} still running"
+                    time.sleep(0.2)
+        else:
+            if action == "kill":
+                subprocess.run(["scancel", "--full", "--signal=KILL", array], check=False)
             subprocess.run(["scancel", array], check=True)
             drv.wait(timeout=300)  # the driver reports the cancel and exits; a hang fails here
-        else:
-            r = subprocess.run(["scontrol", "requeue", array], check=False, capture_output=True, text=True)
-            if r.returncode != 0:  # the jobs had already finished: nothing to requeue
-                where = f"after the end ({r.stderr.strip()[:80]})"
+        # read after the jobs died: the stage whose artifact has no _SUCCESS is where they were
+        finished = all((a / "_SUCCESS").exists() for a in artifact_dirs(root, "format")) \
+            and len(artifact_dirs(root, "format")) == 2
+        where = in_progress(root) or ("after the end" if finished else "between stages")
         landed[where] += 1
         log.append(f"event {event + 1}: {action:8s} at {aim:>10s} -> {where}")
 
@@ -174,4 +186,6 @@ def test_slurm_array_sweep_survives_scancel_and_requeue(cluster, tiny_models, tm
                 assert digest_file(got[rel], root) == digest_file(want[rel], ref_root), f"{a.name}/{rel} differs"
     gen = ids(artifact_dirs(root, "generate")[0])
     assert len(gen) == len(set(gen)) == N_PROBLEMS * N
+    # At least the generation events land inside a stage; the later ones often find the work done
+    # (a resubmitted job finishes what is left within seconds), which is reported, not hidden.
     assert sum(n for k, n in landed.items() if k in ORDER) >= 1, landed

@@ -11,7 +11,7 @@ if os.environ.get("RK_CRASHY_JUDGE") == "1":
 
     _real = mv_worker.run_task
 
-    def run_task(task):
+    def run_task(task: tuple) -> object:
         text = " ".join(str(t) for t in task[1:])
         if "SEGFAULT_ME" in text:
             os.kill(os.getpid(), signal.SIGSEGV)
