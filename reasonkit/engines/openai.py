@@ -75,6 +75,11 @@ class EngineError(RuntimeError):
     """A request failed for good (non-retryable error, or retries exhausted)."""
 
 
+class MalformedResponse(ValueError):
+    """A 2xx answer that is not a usable completion (a body cut short by a proxy or a server going
+    down mid-answer, an HTML error page): the next attempt may well succeed, so it is retried."""
+
+
 def parse_options(server_cfg: dict[str, Any]) -> ServerOptions:
     known = set(ServerOptions.__dataclass_fields__)
     unknown = sorted(set(server_cfg) - known)
@@ -146,13 +151,25 @@ class OpenAIEngine:
     @staticmethod
     def _retryable(e: Exception) -> tuple[bool, bool]:
         """(retry?, was the server unreachable?)"""
+        import json
+
         import openai
 
         if isinstance(e, openai.APIConnectionError):  # includes APITimeoutError
             return True, not isinstance(e, openai.APITimeoutError)
         if isinstance(e, openai.APIStatusError):
             return e.status_code in (408, 409, 425, 429) or e.status_code >= 500, False
+        # a 2xx whose body is not JSON / not a completion: server-side garbage, not our request
+        if isinstance(e, (json.JSONDecodeError, MalformedResponse, openai.APIResponseValidationError)):
+            return True, False
         return False, False
+
+    @staticmethod
+    def _check_response(resp: Any) -> Any:
+        choices = getattr(resp, "choices", None)
+        if not isinstance(choices, list) or not choices:
+            raise MalformedResponse(f"response has no choices: {str(resp)[:200]!r}")
+        return resp
 
     async def _maybe_restart(self, i: int) -> None:
         """If we launched server ``i`` and its process is gone, start it again (once at a time)."""
@@ -189,7 +206,7 @@ class OpenAIEngine:
                     client = self._clients[i]
                     api = client.chat.completions if what == "chat" else client.completions
                     self.stats["requests"] += 1
-                    resp = await api.create(**payload)
+                    resp = self._check_response(await api.create(**payload))
                     self.stats["done"] += 1
                     return resp
                 except Exception as e:  # noqa: BLE001 - sorted into retryable or fatal below

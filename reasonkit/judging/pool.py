@@ -210,7 +210,12 @@ class HardTimeoutPool:
                         retire(w)
                     else:
                         self.stats["crashes"] += 1
-                        fail_current(w, "crash", f"worker died (exit code {code})")
+                        why = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
+                        # a segfault in C code or the OOM killer: visible at the default log level,
+                        # since the item's verdict ("crash") is all the record will say
+                        log.warning("judge worker %s died (%s) on an item; the item gets a 'crash' verdict, "
+                                    "the rest of its chunk goes to a new worker", w.proc.pid, why)
+                        fail_current(w, "crash", f"worker died ({why})")
                     continue
                 now = time.monotonic()
                 if idx == "ready":

@@ -8,6 +8,7 @@ name) or an append-only ``.partial`` file that is repaired (torn last line dropp
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -29,6 +30,34 @@ CONFIG = "config.yaml"
 
 class MissingArtifact(FileNotFoundError):
     """An input a stage needs has not been computed (or is incomplete)."""
+
+
+class OutOfSpace(OSError):
+    """The outputs file system is full (or over quota) while an artifact is written.
+
+    One line that names the file and says what to do: a bare ``[Errno 28]`` deep in a traceback
+    does not tell a cluster user that finished records are kept and a rerun continues."""
+
+    def __str__(self) -> str:
+        try:
+            st = os.statvfs(Path(self.filename).parent)
+            free = f"{st.f_bavail * st.f_frsize / 2**20:.1f} MiB free"
+        except OSError:
+            free = "free space unknown"
+        return (f"no space left on device writing {self.filename} ({self.strerror}; {free}): free space "
+                f"or point paths.outputs elsewhere, then rerun the same command (it continues from what is complete)")
+
+
+@contextmanager
+def _space(path: Path) -> Iterator[None]:
+    try:
+        yield
+    except OutOfSpace:
+        raise
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise OutOfSpace(e.errno, os.strerror(e.errno), str(path)) from e
+        raise
 
 
 @dataclass(frozen=True)
@@ -114,9 +143,10 @@ class ShardWriter:
             buf.append(dumps(r))
             self.done_ids.add(r["id"])
             n += 1
-        self._fh.write("".join(buf))
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        with _space(self.partial):
+            self._fh.write("".join(buf))
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
         return n
 
     def close(self) -> None:
@@ -130,7 +160,7 @@ def write_shard(path: Path, records: Iterable[dict[str, Any]]) -> int:
     """Write a whole shard under a temp name, rename when complete."""
     tmp = path.with_name(path.name + ".tmp")
     n = 0
-    with tmp.open("w", encoding="utf-8") as fh:
+    with _space(tmp), tmp.open("w", encoding="utf-8") as fh:
         for r in records:
             fh.write(dumps(r))
             n += 1
@@ -209,12 +239,13 @@ class ArtifactStore:
 
     @staticmethod
     def finish(art: Artifact, manifest: dict[str, Any], config_yaml: str) -> None:
-        (art.path / CONFIG).write_text(config_yaml)
         manifest = {**manifest, "host": socket.gethostname(), "finished_at": time.time()}
         tmp = art.path / (MANIFEST + f".tmp{os.getpid()}")  # shards may finish at the same moment
-        tmp.write_text(json.dumps(manifest, indent=2, default=str))
-        os.replace(tmp, art.path / MANIFEST)
-        (art.path / SUCCESS).write_text("")
+        with _space(art.path / MANIFEST):
+            (art.path / CONFIG).write_text(config_yaml)
+            tmp.write_text(json.dumps(manifest, indent=2, default=str))
+            os.replace(tmp, art.path / MANIFEST)
+            (art.path / SUCCESS).write_text("")
 
     @staticmethod
     def abandon(art: Artifact, resumable: bool) -> None:
