@@ -188,6 +188,17 @@ def is_user_error(e: BaseException) -> bool:
     return type(e) is HydraException or type(e).__module__.startswith("hydra.errors")
 
 
+def is_environment_error(e: BaseException) -> bool:
+    """Not the user's mistake, but fully explained by its own message (a full disk): one line, exit 1."""
+    from reasonkit.pipeline.artifacts import OutOfSpace
+
+    return isinstance(e, OutOfSpace)
+
+
+def is_one_line(e: BaseException) -> bool:
+    return is_user_error(e) or is_environment_error(e)
+
+
 _NOISE = ("object_type=", "reference_type=")
 
 
@@ -230,14 +241,14 @@ def one_line_errors(stream: TextIO | None = None) -> Iterator[None]:
         yield
     except Exception as e:  # noqa: BLE001 - re-raised unless it is the user's mistake
         sys.stderr = real
-        if not is_user_error(e):
+        if not is_one_line(e):
             real.write("".join(held.held))
             raise
         out = stream or real
         for line in error_lines(e):
             print(f"reasonkit: error: {line}", file=out)
         out.flush()
-        raise SystemExit(EXIT_USER_ERROR) from None
+        raise SystemExit(EXIT_USER_ERROR if is_user_error(e) else 1) from None
     finally:
         sys.stderr = real
 

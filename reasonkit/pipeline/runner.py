@@ -114,9 +114,9 @@ def execute(cfg: DictConfig, step: Step, store: ArtifactStore, tracker_factory=N
             raise
         except BaseException as e:
             store.abandon(art, step.stage.resumable)
-            from reasonkit.checks import is_user_error
+            from reasonkit.checks import is_one_line
 
-            if is_user_error(e):  # the CLI prints it as one line; a traceback would bury it
+            if is_one_line(e):  # the CLI prints it as one line; a traceback would bury it
                 log.error("[%s] stopped: %s", step.stage.name, e)
             else:
                 log.error("[%s] failed:\n%s", step.stage.name, traceback.format_exc())

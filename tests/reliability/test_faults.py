@@ -208,7 +208,8 @@ def test_disk_full_fails_clearly_marks_nothing_complete_and_rerun_completes(smal
     out = small_disk / "outputs"
     over = ["debug=tiny", "pipeline=[format]"]
     p = subprocess.run(rk_cmd(out, *over), check=False, cwd=REPO, capture_output=True, text=True, timeout=900)
-    assert p.returncode != 0
+    assert p.returncode == 1, (p.returncode, p.stderr[-4000:])  # not the user's mistake (2), no crash
+    assert "Traceback" not in p.stderr, p.stderr[-4000:]  # one clear line, nothing buried
     err = p.stdout + p.stderr
     line = next((ln for ln in err.splitlines() if "no space left on device writing" in ln), None)
     assert line is not None, err[-4000:]
