@@ -317,6 +317,17 @@ def markdown(res: dict[str, Any]) -> str:
             if cats:
                 out.append(f"- {k}: " + "; ".join(f"{c}: {n}" for c, n in cats.most_common()))
         out.append("")
+        hand = ROOT / "tests/judging/cases/r1_disagreements.json"
+        known = json.loads(hand.read_text())["rows"] if hand.is_file() else {}
+        rows = [(f"{k}:{d['row']}", d) for k, v in res["r1_distill"].items() for d in v["disagreements"]]
+        tally = Counter(known.get(key, {}).get("class", "UNCLASSIFIED") for key, _ in rows)
+        out += ["### Every disagreement, classified by hand (tests/judging/cases/r1_disagreements.json)", "",
+                "Totals: " + ", ".join(f"{c}: {n}" for c, n in tally.most_common()), "",
+                "| row | judge=math | math-verify | class | why |", "|---|---|---|---|---|"]
+        for key, d in rows:
+            h = known.get(key, {"class": "UNCLASSIFIED", "why": ""})
+            out.append(f"| {key} | {d['judge']} (`{d['extracted']}`) | {d['raw']} | {h['class']} | {h['why']} |")
+        out.append("")
     return "\n".join(out) + "\n"
 
 
