@@ -205,6 +205,158 @@ def pathological() -> list[tuple[str, str, str]]:
     return cases
 
 
+# ----------------------------------------------------------------------------- real text
+
+R1_MATH500 = "generations/deepseek-r1-distill-qwen-14b-math500.jsonl"
+
+
+def real_workload(shared: Path) -> list[dict]:
+    """The MATH-500 R1-distill dump: every model's response to every problem (long chains of
+    thought), gold = the dump's ``correct_answer``. Read in place: the dump states no license."""
+    rows = [json.loads(line) for line in (shared / R1_MATH500).open()]
+    out = []
+    for i, r in enumerate(rows):
+        for model, resp in r["model_answers"].items():
+            out.append({"id": f"{i}_{model}", "problem_id": f"{i}_{model}", "answer": r["correct_answer"],
+                        "response": resp, "kind": model})
+    return out
+
+
+_SHARE_PACKAGES = ("sympy", "latex2sympy2_extended", "antlr4", "math_verify", "reasonkit")
+
+
+def _self_time_by_package(prof) -> dict[str, float]:
+    """Seconds spent in each package's own code (cProfile self time, so nothing counts twice)."""
+    import pstats
+
+    st = pstats.Stats(prof)
+    out = {p: 0.0 for p in _SHARE_PACKAGES}
+    out["other"] = 0.0
+    for (fname, _, _), (_, _, tt, _, _) in st.stats.items():  # type: ignore[attr-defined]
+        pkg = next((p for p in _SHARE_PACKAGES if f"/{p}/" in fname), "other")
+        out[pkg] += tt
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def real_run(shared: Path, workers: int) -> dict:
+    """verdicts/s of judge=math vs naive sequential math-verify on the real responses, and where
+    the time goes: the baseline split into parse / verify, and both profiled by package."""
+    import cProfile
+
+    from math_verify import parse, verify
+
+    from reasonkit.judging import mv_worker
+
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    samples = real_workload(shared)
+    n = len(samples)
+    t_parse = t_verify = 0.0
+    base = []
+    t0 = time.perf_counter()
+    for s in samples:  # timed without a profiler
+        a = time.perf_counter()
+        g, p = parse(f"${s['answer']}$"), parse(s["response"])
+        b = time.perf_counter()
+        base.append(bool(verify(g, p)))
+        t_parse += b - a
+        t_verify += time.perf_counter() - b
+    base_s = time.perf_counter() - t0
+    prof = cProfile.Profile()  # a second pass, profiled, for the shares
+    prof.enable()
+    for s in samples:
+        verify(parse(f"${s['answer']}$"), parse(s["response"]))
+    prof.disable()
+    base_pk = _self_time_by_package(prof)
+
+    # reasonkit, timed without a profiler; the tasks it sends to its workers are recorded
+    judge = build_judge({"name": "math", "workers": workers})
+    sent: list = []
+    run = judge.checker.pool.run
+
+    def recording_run(items):
+        sent.extend(items)
+        return run(items)
+
+    t0 = time.perf_counter()
+    run([("verify", "1", "1")])  # pool start-up (forkserver importing sympy), timed on its own
+    start_s = time.perf_counter() - t0
+    judge.checker.pool.run = recording_run  # type: ignore[method-assign]
+    t0 = time.perf_counter()
+    ours = [s["correct"] for s in judge.judge(dict(s) for s in samples)]
+    judge.close()
+    steady_s = time.perf_counter() - t0
+    ours_s = start_s + steady_s
+    stats = {k: v for k, v in judge.stats.items() if k != "disagreement_examples"}
+
+    # the workers' share, profiled by replaying their tasks in this process
+    mv_worker.init_worker()
+    by_kind = {"parse": 0.0, "verify": 0.0}
+    for task in sent:  # timed without a profiler
+        t0 = time.perf_counter()
+        mv_worker.run_task(task)
+        by_kind[task[0]] += time.perf_counter() - t0
+    mv_worker._GOLD.clear()
+    prof = cProfile.Profile()
+    prof.enable()
+    for task in sent:
+        mv_worker.run_task(task)
+    prof.disable()
+    work_pk = _self_time_by_package(prof)
+    sym = ("sympy", "latex2sympy2_extended", "antlr4")
+    pure = lambda pk: round(pk["sympy"] / max(sum(pk.values()), 1e-9), 3)  # noqa: E731
+    return {
+        "samples": n, "responses_chars_mean": round(sum(len(s["response"]) for s in samples) / n),
+        "baseline": {"seconds": round(base_s, 2), "verdicts_per_s": round(n / base_s, 1), "correct": sum(base),
+                     "parse_s": round(t_parse, 2), "verify_s": round(t_verify, 2),
+                     "self_time_by_package_s": base_pk,
+                     "sympy_share": pure(base_pk),
+                     "sympy_and_latex_parsing_share": round(sum(base_pk[k] for k in sym) / max(sum(base_pk.values()), 1e-9), 3)},
+        "reasonkit": {"seconds": round(ours_s, 2), "verdicts_per_s": round(n / ours_s, 1), "correct": sum(ours),
+                      "workers": workers or os.cpu_count(), "stats": stats,
+                      "pool_start_s": round(start_s, 2), "warm_seconds": round(steady_s, 2),
+                      "warm_verdicts_per_s": round(n / steady_s, 1),
+                      "worker_tasks": {"parse": sum(t[0] == "parse" for t in sent),
+                                       "verify": sum(t[0] == "verify" for t in sent)},
+                      "worker_task_s": {k: round(v, 2) for k, v in by_kind.items()},
+                      "worker_self_time_by_package_s": work_pk, "worker_sympy_share": pure(work_pk),
+                      "worker_sympy_and_latex_parsing_share":
+                          round(sum(work_pk[k] for k in sym) / max(sum(work_pk.values()), 1e-9), 3)},
+        "speedup": round(base_s / ours_s, 2), "warm_speedup": round(base_s / steady_s, 2),
+        "verdicts_differ": sum(x != y for x, y in zip(base, ours)),
+    }
+
+
+def real_markdown(r: dict) -> str:
+    m, x = r["machine"], r["real"]
+    b, o = x["baseline"], x["reasonkit"]
+    return "\n".join([
+        "# judge=math speed on real text: MATH-500 R1-distill responses", "",
+        f"Machine: {m['cpu']}, {m['cores']} cores shared with other agents' jobs (noisy: load average at "
+        f"start {tuple(round(v, 2) for v in m['load_avg_at_start'])}), Python {m['python']}.", "",
+        f"Command: `{r['command']}`", "",
+        f"Workload: {x['samples']} responses (3 models x 332 problems of "
+        f"deepseek-r1-distill-qwen-14b-math500.jsonl), {x['responses_chars_mean']} characters on average.", "",
+        "| judge | samples | seconds | verdicts/s | speed-up | judged correct |", "|---|---|---|---|---|---|",
+        f"| naive sequential `verify(parse(gold), parse(response))` | {x['samples']} | {b['seconds']} | "
+        f"{b['verdicts_per_s']} | 1.0 | {b['correct']} |",
+        f"| reasonkit judge=math ({o['workers']} workers, pool start included) | {x['samples']} | {o['seconds']} | "
+        f"{o['verdicts_per_s']} | {x['speedup']} | {o['correct']} |",
+        f"| reasonkit judge=math, pool already started ({o['pool_start_s']} s start-up left out) | {x['samples']} | "
+        f"{o['warm_seconds']} | {o['warm_verdicts_per_s']} | {x['warm_speedup']} | {o['correct']} |", "",
+        f"Where the baseline's time goes: parse {b['parse_s']} s, verify {b['verify_s']} s (of {b['seconds']} s). "
+        f"cProfile self time by package (a second, profiled pass): {b['self_time_by_package_s']}; sympy itself "
+        f"**{round(100 * b['sympy_share'])}%**, sympy + LaTeX parsing (latex2sympy, its antlr4 parser) "
+        f"**{round(100 * b['sympy_and_latex_parsing_share'])}%**.", "",
+        f"reasonkit's workers got {o['worker_tasks']['parse']} parse tasks (tails of unmarked responses) and "
+        f"{o['worker_tasks']['verify']} verify tasks (the rest was decided by the fast path / cache: "
+        f"{ {k: o['stats'].get(k) for k in ('pairs', 'fast_path', 'cache_hits', 'verified', 'timeouts')} }). "
+        f"Replayed in one process they take {o['worker_task_s']} s (parse / verify tasks); cProfile self time "
+        f"by package: {o['worker_self_time_by_package_s']}; sympy itself **{round(100 * o['worker_sympy_share'])}%**, "
+        f"sympy + LaTeX parsing **{round(100 * o['worker_sympy_and_latex_parsing_share'])}%**.", "",
+        f"Verdicts that differ between the two: {x['verdicts_differ']} (judging fidelity, not speed: see "
+        "judge_fidelity.md).", ""])
+
+
 # ----------------------------------------------------------------------------- runs
 
 
@@ -298,8 +450,25 @@ def main(argv: list[str] | None = None) -> dict:
                     help="pathological inputs also given to plain math-verify (in a killable child)")
     ap.add_argument("--baseline-limit", type=float, default=20.0)
     ap.add_argument("--skip-no-fast", action="store_true", help="skip the fast_path=false variant")
-    ap.add_argument("--out", default=str(HERE / "judge_bench_results.json"))
+    ap.add_argument("--out", default=None, help="default: judge_bench_results.json (--real: "
+                    "results/judge_bench_real.json)")
+    ap.add_argument("--real", action="store_true",
+                    help="time the real MATH-500 R1-distill responses instead of the synthetic mix")
+    ap.add_argument("--shared", default=None, help="folder holding benchmarks/ (default: ../shared)")
     a = ap.parse_args(argv)
+    if a.real:
+        cands = [Path(a.shared)] if a.shared else [HERE.parent.parent / "shared", Path("/work/shared")]
+        shared = next((c / "benchmarks" for c in cands if (c / "benchmarks" / R1_MATH500).is_file()), None)
+        if shared is None:
+            sys.exit(f"{R1_MATH500} not found under {[str(c / 'benchmarks') for c in cands]}; pass --shared")
+        res = {"machine": machine(), "command": "python benchmarks/judge_bench.py " + " ".join(argv or sys.argv[1:])}
+        res["real"] = real_run(shared, a.workers)
+        out = Path(a.out or HERE / "results" / "judge_bench_real.json")
+        out.write_text(json.dumps(res, indent=1) + "\n")
+        out.with_suffix(".md").write_text(real_markdown(res))
+        print(real_markdown(res), flush=True)
+        return res
+    a.out = a.out or str(HERE / "judge_bench_results.json")
 
     res: dict = {"machine": machine(), "command": "python benchmarks/judge_bench.py " + " ".join(argv or sys.argv[1:]),
                  "workload": {"problems": a.problems, "samples_per_problem": a.samples, "seed": a.seed,

@@ -2,6 +2,7 @@
 
     python benchmarks/judge_fidelity.py                  # all three yardsticks (~5 min on 2 cores)
     python benchmarks/judge_fidelity.py --shared PATH    # where shared/benchmarks lives
+    python benchmarks/judge_fidelity.py --only vote --out /tmp/v   # results/vote_spotcheck.md only
 
 Yardsticks:
 1. math-verify's own default-matching test cases (tests/judging/cases/math_verify_tests.json):
@@ -157,6 +158,84 @@ def r1(shared: Path, procs: int) -> dict[str, Any]:
     return res
 
 
+# ----------------------------------------------------------------------------- votes
+
+VOTE_PROBES = {  # written here, not taken from the dumps: spellings a vote must merge or keep apart
+    "half": [r"\frac{1}{2}", "0.5", "1/2", r"\dfrac12"],
+    "x=3": ["x=3", "3", "x = 3"],
+    "percent": [r"25\%", "25"],
+    "interval": ["[0,1)", r"\left[0, 1\right)", "(0,1]"],
+    "set": [r"\{1,2\}", "1, 2", "2, 1"],
+}
+
+
+def vote(shared: Path, procs: int) -> dict[str, Any]:
+    """``judge=vote`` over the three models' answers to each dump problem, and over the probes:
+    which clusters hold more than one spelling, and which answers that judge=math finds correct
+    against the gold were still split apart (a missed merge)."""
+    groups: list[tuple[str, str, list[str]]] = []
+    for key, fname in R1_FILES.items():
+        for i, line in enumerate((shared / "generations" / fname).open()):
+            r = json.loads(line)
+            groups.append((f"{key}/{i}", r["correct_answer"], [r["model_answers"][m] for m in
+                                                                ("base_model", "thinking_model", "hybrid_model")]))
+    for name, spellings in VOTE_PROBES.items():
+        groups.append((f"probe/{name}", spellings[0], [f"The answer is $\\boxed{{{a}}}$." for a in spellings]))
+    samples = [{"id": f"{pid}_{k}", "problem_id": pid, "k": k, "answer": gold, "response": resp}
+               for pid, gold, resps in groups for k, resp in enumerate(resps)]
+    judged = judge_samples([dict(s) for s in samples], {"workers": procs})
+    judge = build_judge({"name": "vote", "workers": procs, "min_count": 1})
+    try:
+        voted = list(judge.judge(iter(samples)))
+    finally:
+        judge.close()
+    by_pid: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+    for v, m in zip(voted, judged):
+        by_pid.setdefault(v["problem_id"], []).append((v, m))
+    merged, split, probes = [], [], []
+    for pid, rows in by_pid.items():
+        clusters: dict[int, list[str]] = {}
+        for v, _ in rows:
+            cid = (v.get("meta") or {}).get("cluster")
+            if cid is not None:
+                clusters.setdefault(cid, []).append(v["extracted"])
+        row = {"problem": pid, "gold": extract_gold(rows[0][1]["answer"]),
+               "clusters": [sorted(set(c)) for _, c in sorted(clusters.items())]}
+        if pid.startswith("probe/"):
+            probes.append(row)
+            continue
+        if any(len(set(c)) > 1 for c in clusters.values()):
+            merged.append(row)
+        right = {(v.get("meta") or {}).get("cluster") for v, m in rows if m["correct"]}
+        if len(right - {None}) > 1:
+            split.append(row)
+    return {"problems": len(by_pid) - len(probes), "merged": merged, "split_correct": split, "probes": probes}
+
+
+def vote_markdown(res: dict[str, Any]) -> str:
+    v = res["vote"]
+
+    def cl(c: list[list[str]]) -> str:
+        return " · ".join("{" + ", ".join(f"`{a}`" for a in x) + "}" for x in c)
+
+    out = ["# judge=vote spot-check on the R1-distill dumps' answers", "",
+           f"Command: `{res['command']}`  ", f"Code versions: `{res['code_versions']}`", "",
+           f"Each of the {v['problems']} problems (MATH-500 and GSM8K dumps) has three answers (base, thinking, "
+           "hybrid model), extracted with judge=math's defaults and clustered by judge=vote (min_count 1). "
+           "Clusters are listed largest first; `{…}` is one cluster with its distinct spellings.", "",
+           "## Probes (written for this check, not from the dumps)", "",
+           "| probe | clusters | one cluster? |", "|---|---|---|"]
+    out += [f"| {p['problem']} | {cl(p['clusters'])} | {'yes' if len(p['clusters']) == 1 else 'no'} |"
+            for p in v["probes"]]
+    out += ["", f"## Real clusters holding more than one spelling ({len(v['merged'])})", "",
+            "| problem | gold | clusters |", "|---|---|---|"]
+    out += [f"| {m['problem']} | `{m['gold']}` | {cl(m['clusters'])} |" for m in v["merged"]]
+    out += ["", f"## Answers judge=math finds correct but the vote split apart ({len(v['split_correct'])})", "",
+            "| problem | gold | clusters |", "|---|---|---|"]
+    out += [f"| {m['problem']} | `{m['gold']}` | {cl(m['clusters'])} |" for m in v["split_correct"]]
+    return "\n".join(out) + "\n"
+
+
 def _versions() -> dict[str, str]:
     try:
         from reasonkit.judging import code_versions
@@ -177,7 +256,7 @@ def main() -> None:
     ap.add_argument("--shared", default=None, help="folder holding benchmarks/ (default: ../shared)")
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--out", default=str(HERE / "results" / "judge_fidelity"))
-    ap.add_argument("--only", default="mv,gpt3,r1")
+    ap.add_argument("--only", default="mv,gpt3,r1,vote")
     a = ap.parse_args()
     cands = [Path(a.shared)] if a.shared else [ROOT.parent / "shared", ROOT / "shared", Path("/work/shared")]
     shared = next((c / "benchmarks" for c in cands if (c / "benchmarks").is_dir()), None)
@@ -193,6 +272,9 @@ def main() -> None:
         res["gpt3_gsm8k"] = gpt3(shared, a.procs)
     if "r1" in only:
         res["r1_distill"] = r1(shared, a.procs)
+    if "vote" in only:
+        res["vote"] = vote(shared, a.procs)
+        (HERE / "results" / "vote_spotcheck.md").write_text(vote_markdown({**res, "vote": res["vote"]}))
     res["seconds"] = round(time.time() - t0, 1)
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out + ".json").write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
@@ -234,6 +316,17 @@ def markdown(res: dict[str, Any]) -> str:
             cats = Counter(_category(d) for d in v["disagreements"])
             if cats:
                 out.append(f"- {k}: " + "; ".join(f"{c}: {n}" for c, n in cats.most_common()))
+        out.append("")
+        hand = ROOT / "tests/judging/cases/r1_disagreements.json"
+        known = json.loads(hand.read_text())["rows"] if hand.is_file() else {}
+        rows = [(f"{k}:{d['row']}", d) for k, v in res["r1_distill"].items() for d in v["disagreements"]]
+        tally = Counter(known.get(key, {}).get("class", "UNCLASSIFIED") for key, _ in rows)
+        out += ["### Every disagreement, classified by hand (tests/judging/cases/r1_disagreements.json)", "",
+                "Totals: " + ", ".join(f"{c}: {n}" for c, n in tally.most_common()), "",
+                "| row | judge=math | math-verify | class | why |", "|---|---|---|---|---|"]
+        for key, d in rows:
+            h = known.get(key, {"class": "UNCLASSIFIED", "why": ""})
+            out.append(f"| {key} | {d['judge']} (`{d['extracted']}`) | {d['raw']} | {h['class']} | {h['why']} |")
         out.append("")
     return "\n".join(out) + "\n"
 

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Sequence
 
 from reasonkit.think import split_think, strip_think
 
-EXTRACT_VERSION = "2"
+EXTRACT_VERSION = "3"
 
 EXTRACTORS = ("answer_tag", "boxed", "gsm8k", "answer_is", "math_verify", "last_number")
 # explicit answer markers: the only ones trusted in a response cut by the length limit
@@ -245,15 +245,30 @@ _NUMBER_HEAD_RE = re.compile(r"-?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?%?|-?[0-9]
 
 
 def _answer_is(text: str) -> tuple[str, bool, int] | None:
-    """(answer, is_sentence, where the answer starts) after the last cue; ``is_sentence``: no
-    math span, box or leading number was found, so the answer is the rest of the sentence."""
-    start = None
+    """(answer, is_sentence, where the answer starts) after the last cue whose answer is whole;
+    ``is_sentence``: no math span, box or leading number was found, so the answer is the rest of
+    the sentence. A cue followed by a box cut off by the length limit ("The final answer is
+    \\boxed{(-\\infty" at the very end) is passed over for the one before it."""
+    starts = []
     for m in _ANSWER_CUE_RE.finditer(text):
         j = _after_cue(text, m.end())
         if j is not None:
-            start = j
-    if start is None:
-        return None
+            starts.append(j)
+    for start in reversed(starts[-20:]):
+        found = _answer_at(text, start)
+        if found != "cut":
+            return found
+    return None
+
+
+# a box whose backslash was lost (markdown ate it): "The final answer is (boxed{4})."
+_BARE_BOX_RE = re.compile(r"(?<![\\A-Za-z])boxed\{")
+# currency signs in front of an amount ("€77", "US$ 5"); "$" itself is handled with math spans
+_CURRENCY_RE = re.compile(r"(?:US|USD|EUR|GBP)?[ \t]*(?:\\\$|[€£¥₹])[ \t]*")
+
+
+def _answer_at(text: str, start: int) -> tuple[str, bool, int] | None | str:
+    """The answer after one cue (see ``_answer_is``); "cut" for a box left unclosed."""
     rest = text[start:]
     rest = rest.lstrip(" \t*:")
     if rest.startswith("\n"):
@@ -261,8 +276,11 @@ def _answer_is(text: str) -> tuple[str, bool, int] | None:
     if not rest:
         return None
     at = len(text) - len(rest)
-    line = rest.split("\n", 1)[0]
+    line = _BARE_BOX_RE.sub(r"\\boxed{", rest.split("\n", 1)[0])
     span = _MATH_SPAN_RE.match(line)
+    if span and _PROSE_RE.search(next(g for g in span.groups() if g is not None)) \
+            and re.match(r"\$[ \t]*[0-9]", line):
+        span = None  # "$12.00. Thanks for the help! … is $12": dollar signs, not math
     if span:
         value = next(g for g in span.groups() if g is not None).strip()
         if percent_after(line, span.end()):
@@ -271,7 +289,10 @@ def _answer_is(text: str) -> tuple[str, bool, int] | None:
     boxed = last_boxed(line)
     if boxed is not None:
         return boxed, False, at
-    num = _NUMBER_HEAD_RE.match(line)
+    if _BOX_RE.search(line):
+        return "cut"
+    cur = _CURRENCY_RE.match(line) or re.match(r"\$[ \t]*(?=[0-9])", line)
+    num = _NUMBER_HEAD_RE.match(line, cur.end() if cur else 0)
     if num and (num.end() == len(line) or not line[num.end()].isalnum()):
         return num.group(0), False, at
     # up to the end of the sentence: a period followed by a space or the end (not a decimal point)
@@ -338,13 +359,20 @@ def clean_answer(ans: str) -> str:
             s = s[:-1].rstrip()
         if s.startswith("\\$"):
             s = s[2:].lstrip()
+        elif s[:1] in _CURRENCY_SIGNS:
+            s = s[1:].lstrip()
         elif s.startswith("$") and s.count("$") == 1:
             s = s[1:].lstrip()
         if s == before:
             break
     if _THOUSANDS_RE.fullmatch(s):
         s = s.replace(",", "")
-    return s
+    return _ORDINAL_RE.sub(r"\1", s)
+
+
+_CURRENCY_SIGNS = "€£¥₹"
+# "12^{\mathrm{th}}", "3^{\text{rd}}", "2nd": an ordinal suffix is no part of the number
+_ORDINAL_RE = re.compile(r"([0-9])(?:\^\{?\\(?:mathrm|text|textrm)\{(?:st|nd|rd|th)\}\}?|\^\{(?:st|nd|rd|th)\})")
 
 
 _FUNCS = {"answer_tag": answer_tag, "boxed": last_boxed, "gsm8k": gsm8k,
@@ -370,7 +398,9 @@ def _answer_is_value(body: str, parse: TailParser) -> tuple[str | None, int, boo
         return None, -1, False
     value, sentence, at = hit
     if sentence and _WORD_RE2.search(value):
-        parsed = parse(value)
+        # with the cue in front, math-verify reads the sentence as it reads a whole response:
+        # the amount right after the cue ("Answer: There are 3 … of both 100 and 150" → 3)
+        parsed = parse("Answer: " + value)
         if parsed is not None:
             k = value.rfind(parsed)
             pct = k != -1 and percent_after(value, k + len(parsed))
@@ -447,11 +477,29 @@ def extract_answer(text: str | None, order: Iterable[str] = DEFAULT_ORDER,
     return Extraction(None, "none")
 
 
+# a reference answer this short is an answer, not a worked solution with boxed steps
+_SHORT_GOLD = 120
+_ONE_SPAN_RE = re.compile(r"\s*\$([^$]*)\$\s*")
+
+
+def _all_boxes(text: str) -> list[str]:
+    out: list[str] = []
+    while (span := _last_boxed_span(text)) is not None:
+        out.append(span[0])
+        text = text[:span[1]]
+    return out[::-1]
+
+
 def extract_gold(answer: str | None) -> str | None:
     """A dataset's reference answer: a boxed or ``####`` solution reduces to its answer, a bare
     answer is kept as it is."""
     if answer is None:
         return None
+    one_span = _ONE_SPAN_RE.fullmatch(answer) if len(answer) <= _SHORT_GOLD else None
+    if one_span:
+        boxes = _all_boxes(one_span.group(1))
+        if len(boxes) > 1:  # "$\\boxed{35 cm} + \\boxed{4}$": one formula, a multi-part answer
+            return ", ".join(dict.fromkeys(clean_answer(b) for b in boxes))
     for fn in (last_boxed, gsm8k):
         found = fn(answer)
         if found is not None:

@@ -51,7 +51,18 @@ def parse_answer(text: str) -> str | None:
     expression), as the string it matched; None when it finds none."""
     found = parse(text, list(_EXTRACTION), parsing_timeout=None)
     if len(found) >= 2 and isinstance(found[-1], str) and found[-1].strip():
-        return found[-1]
+        s = found[-1]
+        # the matched string is not always what was parsed ("is 16, which is achieved when
+        # $a = b = c = d$" → 16 with the string "a = b ="): a string that alone parses to
+        # nothing is replaced by the value, printed as LaTeX
+        if not any(len(parse(t, list(_EXTRACTION), parsing_timeout=None)) >= 2 for t in (s, f"${s}$")):
+            from sympy import latex
+
+            try:
+                return latex(found[0])
+            except Exception:  # noqa: BLE001 - an object sympy cannot print: keep the string
+                return s
+        return s
     return None
 
 

@@ -96,3 +96,19 @@ def test_vote_refuses_interleaved_problems():
     with pytest.raises(JudgeInputError, match="problem_id.*appeared again"):
         list(judge.judge(samples))
     judge.close()
+
+
+def test_vote_merges_spellings_seen_in_real_answers(checker):
+    """The spot-check's probes (benchmarks/results/vote_spotcheck.md), through judge=vote's
+    extraction and clustering: spellings merge, different answers stay apart."""
+    judge = VoteJudge(to_config({"name": "vote", "min_count": 1}), checker=checker)
+    probes = {"half": [r"\frac{1}{2}", "0.5", "1/2", r"\dfrac12", "2"],
+              "x3": ["x=3", "3", "x = 3", "4"],
+              "interval": ["[0,1)", r"\left[0, 1\right)", "(0,1]"]}
+    samples = make_samples({p: (None, [f"The answer is $\\boxed{{{a}}}$." for a in answers])
+                            for p, answers in probes.items()})
+    out = list(judge.judge(iter(samples)))
+    ids = {}
+    for s in out:
+        ids.setdefault(s["problem_id"], []).append(s["meta"]["cluster"])
+    assert ids == {"half": [0, 0, 0, 0, 1], "x3": [0, 0, 0, 1], "interval": [0, 0, 1]}, ids
