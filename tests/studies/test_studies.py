@@ -45,7 +45,10 @@ STUDIES = [
             "the toy teacher's correct responses of one problem all have the same length")]),
     Study("critique_ft", ["cft", "sft_baseline"], ("generate", "judge"), ("sampler.n=4",)),
     Study("r1_traces", ["sft_r1_correct", "sft_r1_all", "size_1000", "size_2000", "size_4000"],
-          ("generate", "judge")),
+          ("generate", "judge"), (),
+          # its own generate (the dataset's solutions), so it runs beside the sweep, end to end
+          [("baseline_reference", "[generate,judge,select,format,train,eval,report]",
+            "no teacher: generate writes the reference solutions")]),
     Study("llh_selection", ["llh_highest_mean", "llh_highest_sum", "llh_lowest_mean", "llh_lowest_sum",
                             "random_s1", "random_s2", "random_s3", "random_s4", "random_s5"],
           ("generate", "judge", "score")),
@@ -110,6 +113,9 @@ def test_study_runs_and_shares_stages(study: Study, tmp_path: Path, tiny_models)
         proc, dt = _reasonkit(out, f"experiment={study.name}/{row}", f"pipeline={pipeline}", *study.overrides)
         print(f"[{study.name}] partial row {row} ({why}) in {dt:.0f}s")
         ev = _events(proc)
+        if row == "baseline_reference":
+            assert [k for k, _ in ev["generate"]] == ["computing"] and "reference-" in ev["generate"][0][1]
+            continue
         for stage in set(study.shared) & set(pipeline.strip("[]").split(",")):
             assert [k for k, _ in ev[stage]] == ["reusing"], f"{row}: {stage} not reused: {ev[stage]}"
 
