@@ -19,10 +19,9 @@ class FormatStage(Stage):
         return {"format": cfg.format, **extra}
 
     def code(self, cfg):
+        from reasonkit.formats.mix import MIX_VERSION
         from reasonkit.formats.writers import WRITERS_VERSION
         from reasonkit.think import THINK_VERSION
-
-        from reasonkit.formats.mix import MIX_VERSION
 
         extra = {"mix": MIX_VERSION} if cfg.format.mix_files else {}
         return {"writers": WRITERS_VERSION, "think": THINK_VERSION, **extra}

@@ -8,12 +8,11 @@ config, from which the runner's plan names every artifact) and ``<job>/.hydra/ov
 """
 from __future__ import annotations
 
-import os
-
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 from omegaconf import DictConfig, OmegaConf
@@ -29,8 +28,8 @@ class Member:
 
     key: str                          # stable id within the sweep: job number or run folder name
     overrides: list[str]
-    job_dir: Optional[Path] = None
-    config: Optional[DictConfig] = None
+    job_dir: Path | None = None
+    config: DictConfig | None = None
     label: str = ""
     missing: list[str] = field(default_factory=list)  # human reasons this row is incomplete
 

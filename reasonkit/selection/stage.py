@@ -9,7 +9,12 @@ from typing import Any
 
 from reasonkit.pipeline.artifacts import write_sharded
 from reasonkit.pipeline.stage import Stage, StageContext, register
-from reasonkit.selection.strategies import check_config, needs_scores, select, with_scores
+from reasonkit.selection.strategies import (
+    check_config,
+    needs_scores,
+    select,
+    with_scores,
+)
 from reasonkit.selection.subsample import check as check_subsample
 from reasonkit.selection.subsample import subsample
 
@@ -27,7 +32,6 @@ class SelectStage(Stage):
 
     def code(self, cfg):
         from reasonkit.selection.strategies import STRATEGIES_VERSION
-
         from reasonkit.selection.subsample import SUBSAMPLE_VERSION
 
         extra = {"subsample": SUBSAMPLE_VERSION} if cfg.selection.subsample is not None else {}

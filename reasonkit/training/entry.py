@@ -11,7 +11,6 @@ from typing import Any
 
 import yaml
 
-
 # trainer.kind → the row kind it reads (formats.writers.TRAINED_BY's values): CPO/SimPO train on
 # the same prompt/chosen/rejected rows as DPO.
 KINDS: dict[str, str] = {"sft": "sft", "dpo": "dpo", "cpo": "dpo"}

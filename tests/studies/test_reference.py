@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from omegaconf import OmegaConf
+from rk_helpers import run_rk
 
 from reasonkit.engines.config import SamplerConfig
 from reasonkit.generation.reference import check, reference_samples, solution
-from rk_helpers import run_rk
 
 GSM8K = Path(__file__).parent / "data" / "gsm8k_train_12.jsonl"  # MIT, see data/README.md
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from rk_helpers import MODELS, REPO
 
 EXPERIMENTS = REPO / "experiments"

@@ -30,7 +30,7 @@ def test_problems_keeps_whole_problems_in_order():
 
 def test_seed_changes_the_subset_and_is_reproducible():
     recs = _records()
-    pick = lambda seed: [r["id"] for r in subsample(_cfg(subsample=3, seed=seed), lambda: iter(recs), {})]  # noqa: E731
+    pick = lambda seed: [r["id"] for r in subsample(_cfg(subsample=3, seed=seed), lambda: iter(recs), {})]
     assert pick(1) == pick(1)
     assert len({tuple(pick(s)) for s in range(1, 6)}) > 1
 
