@@ -23,3 +23,8 @@ class SamplerConfig:
     chat: bool = True
     # <think> handling of responses: keep | strip | split (reasoning into its own field)
     think: str = "keep"
+    # What generate writes: "model" (the teacher through `backend`) or "reference" (each problem's
+    # reference solution, field `reference_field`: "answer" for GSM8K, whose answer column is the
+    # worked solution ending "#### <n>", else an unmapped column). Eval always uses `backend`.
+    source: str = "model"
+    reference_field: str = "solution"

@@ -34,3 +34,7 @@ class FormatConfig:
     critique_labels: list[str] = field(default_factory=lambda: ["right", "wrong"])
     # sft_split: which file the train stage reads (part shards): correct | all
     train_on: str = "correct"
+    # External rows appended after the selected ones (JSONL, one object per line; ``mix_fields``
+    # maps our prompt / response / answer to its keys), e.g. a public SFT set mixed into distilled data.
+    mix_files: list[str] = field(default_factory=list)
+    mix_fields: dict[str, str] = field(default_factory=dict)

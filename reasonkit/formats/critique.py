@@ -1,6 +1,8 @@
 """``format=critique``: critique-fine-tuning (CFT) rows, i.e. instruction + question + candidate
 solution → the target label (``format.critique_labels``: right, wrong), as chat messages in
-``part-*.jsonl`` and as a verl-style ``<split>.parquet`` with ``ability=critique``."""
+``part-*.jsonl`` and as a verl-style ``<split>.parquet`` with ``ability=critique``, whose
+``extra_info`` carries the critiqued solution, the question's reference answer and the model that
+wrote the solution (CFT mixes several generators), and ``data_source`` = ``format.data_source``."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -32,7 +34,7 @@ def row_critique(cfg: Any, r: dict[str, Any]) -> Row:
     target = right if r["correct"] else wrong
     return {"id": r["id"], "problem_id": r.get("problem_id"), "instruction": cfg.critique_instruction,
             "question": r["prompt"], "candidate": candidate, "target": target,
-            "answer": r.get("answer"),
+            "answer": r.get("answer"), "model": r.get("model"),
             "messages": [{"role": "user", "content": critique_prompt(cfg, r["prompt"], candidate)},
                          {"role": "assistant", "content": target}]}
 
@@ -46,7 +48,8 @@ def write_critique(cfg: Any, rows: Iterator[Row], out: Path, stats: dict[str, An
             labels[row["target"]] += 1
             pq.add(verl_row(cfg, index=i, problem_id=row["problem_id"], sample_id=row["id"],
                             prompt_text=row["messages"][0]["content"], ability="critique",
-                            ground_truth=row["target"], response=None))
+                            ground_truth=row["target"], response=None, answer=row["answer"],
+                            solution=row["candidate"], model=row["model"]))
             yield row
     try:
         stats["rows"] = write_sharded(out, tee_critique())

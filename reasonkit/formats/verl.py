@@ -22,7 +22,11 @@ def verl_schema():
         ("reward_model", pa.struct([("style", pa.string()), ("ground_truth", pa.string())])),
         ("extra_info", pa.struct([("split", pa.string()), ("index", pa.int64()),
                                   ("problem_id", pa.string()), ("sample_id", pa.string()),
-                                  ("question", pa.string()), ("response", pa.string())])),
+                                  ("question", pa.string()), ("response", pa.string()),
+                                  # the question's reference answer, the judged solution and the
+                                  # model that wrote it (CFT rows: the critiqued candidate)
+                                  ("answer", pa.string()), ("solution", pa.string()),
+                                  ("model", pa.string())])),
     ])
 
 
@@ -57,20 +61,23 @@ class ParquetRows:
 
 
 def verl_row(cfg: Any, *, index: int, problem_id: str | None, sample_id: str, prompt_text: str,
-             ability: str, ground_truth: Any, response: str | None) -> dict[str, Any]:
+             ability: str, ground_truth: Any, response: str | None, answer: Any = None,
+             solution: str | None = None, model: str | None = None) -> dict[str, Any]:
     msgs = ([{"role": "system", "content": cfg.system}] if cfg.system else []) + [
         {"role": "user", "content": prompt_text}]
     return {"data_source": cfg.data_source or cfg.dataset_name, "prompt": msgs, "ability": ability,
             "reward_model": {"style": cfg.reward_style,
                              "ground_truth": None if ground_truth is None else str(ground_truth)},
             "extra_info": {"split": cfg.split, "index": index, "problem_id": problem_id,
-                           "sample_id": sample_id, "question": prompt_text, "response": response}}
+                           "sample_id": sample_id, "question": prompt_text, "response": response,
+                           "answer": None if answer is None else str(answer), "solution": solution,
+                           "model": model}}
 
 
 def row_verl(cfg: Any, r: dict[str, Any]) -> Row:
     need(r, ("prompt",), "verl")
     return {"id": r["id"], "problem_id": r.get("problem_id"), "prompt": r["prompt"],
-            "answer": r.get("answer"), "response": r.get("response")}
+            "answer": r.get("answer"), "response": r.get("response"), "model": r.get("model")}
 
 
 def write_verl(cfg: Any, rows: Iterator[Row], out: Path, stats: dict[str, Any]) -> None:
@@ -80,7 +87,8 @@ def write_verl(cfg: Any, rows: Iterator[Row], out: Path, stats: dict[str, Any]) 
         for i, row in enumerate(rows):
             pq.add(verl_row(cfg, index=i, problem_id=row["problem_id"], sample_id=row["id"],
                             prompt_text=row["prompt"], ability=cfg.ability,
-                            ground_truth=row["answer"], response=row["response"]))
+                            ground_truth=row["answer"], response=row["response"],
+                            answer=row["answer"], model=row["model"]))
             yield row
     try:
         stats["rows"] = write_sharded(out, tee_verl())

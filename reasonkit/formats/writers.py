@@ -26,7 +26,7 @@ TRAINED_BY: dict[str, str | None] = {
     "sharegpt": None, "alpaca": None, "verl": None}
 
 # Row layouts and file sets of every format; bump on any change to what a writer produces.
-WRITERS_VERSION = "2"
+WRITERS_VERSION = "3"
 
 Row = dict[str, Any]
 

@@ -13,7 +13,7 @@ from typing import Any
 from reasonkit import prompts
 from reasonkit.data import load as data
 from reasonkit.engines import build_engine
-from reasonkit.generation import sharding
+from reasonkit.generation import reference, sharding
 from reasonkit.generation.samples import (
     check_prompt_api,
     code_versions,
@@ -37,13 +37,17 @@ class GenerateStage(Stage):
                 "sampler": sampler_identity(cfg.sampler), "prompt": prompts.identity(cfg.dataset.prompt)}
 
     def code(self, cfg):
+        if cfg.sampler.source == "reference":
+            return {**code_versions(), "reference": reference.REFERENCE_VERSION}
         return code_versions()
 
     def validate(self, cfg) -> None:
         check_prompt_api(cfg.sampler)
+        reference.check(cfg.sampler)
 
     def label(self, cfg):
-        return f"{cfg.teacher.name}-{cfg.dataset.name}"
+        who = reference.MODEL_NAME if cfg.sampler.source == "reference" else cfg.teacher.name
+        return f"{who}-{cfg.dataset.name}"
 
     def concurrent(self, cfg) -> bool:
         """Sharded runs compute without the artifact-wide lock: each part has its own (sharding.py),
@@ -82,9 +86,14 @@ class GenerateStage(Stage):
     def _compute(self, ctx: StageContext, problems: list[dict], layout, parts: list[int]):
         cfg = ctx.cfg
         s = cfg.sampler
-        path = models.resolve(cfg.teacher, cfg.paths.models)
-        tok = models.tokenizer(path, cfg.teacher.revision, cfg.teacher.chat_template)
-        info: dict[str, Any] = {}
+        ref = s.source == "reference"  # the dataset's solutions: no model at all
+
+        def ask(q: str) -> str:  # how each problem is asked: the dataset's prompt template
+            return prompts.render(cfg.dataset.prompt, problem=q, instruction=cfg.dataset.instruction)
+
+        path = None if ref else models.resolve(cfg.teacher, cfg.paths.models)
+        tok = None if ref else models.tokenizer(path, cfg.teacher.revision, cfg.teacher.chat_template)
+        info: dict[str, Any] = {"source": "reference", "field": s.reference_field} if ref else {}
         engine = None
         written = 0
         try:
@@ -100,16 +109,18 @@ class GenerateStage(Stage):
                     left[p] = hi - lo
                     todo += problems[lo:hi]
                 done = set().union(*(w.done_ids for w in writers.values()))
-                if len(done) < len(todo) * s.n:
+                if len(done) < len(todo) * s.n and not ref:
                     engine = engine or build_engine(s, path, info, revision=cfg.teacher.revision)
-                for batch, chunk in generate_samples(
+                stream = reference.reference_samples(
+                    todo, field=s.reference_field, batch_problems=max(1, s.batch_size), done=done,
+                    instruction=ask) if ref else generate_samples(
                         engine, tok, todo, n=s.n, seed=s.seed, sampling=dict(s.sampling),
                         model_name=cfg.teacher.name, system=cfg.teacher.system_prompt,
                         batch_problems=max(1, s.batch_size // s.n), done=done,
                         chat=bool(s.chat) and not prompts.load_prompt(cfg.dataset.prompt).raw,
-                        instruction=lambda q: prompts.render(cfg.dataset.prompt, problem=q,
-                                                             instruction=cfg.dataset.instruction),
-                        progress=f"generate parts {group[0]}..{group[-1]} of {layout.parts}", with_chunks=True):
+                        instruction=ask,
+                        progress=f"generate parts {group[0]}..{group[-1]} of {layout.parts}", with_chunks=True)
+                for batch, chunk in stream:
                     by_part: dict[int, list[dict]] = {}
                     for rec in batch:
                         by_part.setdefault(owner[rec["problem_id"]], []).append(rec)

@@ -9,9 +9,10 @@ config, from which the runner's plan names every artifact) and ``<job>/.hydra/ov
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import yaml
 from omegaconf import DictConfig, OmegaConf
@@ -27,8 +28,8 @@ class Member:
 
     key: str                          # stable id within the sweep: job number or run folder name
     overrides: list[str]
-    job_dir: Optional[Path] = None
-    config: Optional[DictConfig] = None
+    job_dir: Path | None = None
+    config: DictConfig | None = None
     label: str = ""
     missing: list[str] = field(default_factory=list)  # human reasons this row is incomplete
 
@@ -100,9 +101,20 @@ def from_sweep_dir(sweep_dir: Path) -> Sweep:
     return Sweep(exp, "-".join(sweep_dir.resolve().parts[-2:]), members, str(sweep_dir))
 
 
+MAX_EXPERIMENT_CHARS = 120
+
+
 def _experiment(members: list[Member]) -> str:
     names = sorted({str(m.config.get("experiment_name", "demo")) for m in members if m.config is not None})
-    return "+".join(names) if names else "unknown"
+    if not names:
+        return "unknown"
+    joined = "+".join(names)
+    if len(joined) <= MAX_EXPERIMENT_CHARS:
+        return joined
+    # a study's whole table (e.g. nine llh_selection rows) would exceed a file name's 255 bytes:
+    # name it by what the rows' names share and how many there are
+    common = os.path.commonprefix(names).rstrip("-_/") or names[0][:MAX_EXPERIMENT_CHARS // 2]
+    return f"{common}+{len(names)}_runs"
 
 
 def _multiruns(outputs: Path) -> list[Path]:

@@ -47,3 +47,7 @@ class SelectionConfig:
     pairs: list[str] = field(default_factory=lambda: ["short_long", "silc"])
     # strategy=all: fill max_per_problem alternating correct and incorrect (critique data)
     balance_correct: bool = False
+    # --- after the strategy: keep a random subset of `subsample` problems (or rows) of what was
+    # selected, seeded by `seed` (dataset-size rows without regeneration). None: keep all.
+    subsample: int | None = None
+    subsample_unit: str = "problems"  # problems | rows

@@ -9,7 +9,14 @@ from typing import Any
 
 from reasonkit.pipeline.artifacts import write_sharded
 from reasonkit.pipeline.stage import Stage, StageContext, register
-from reasonkit.selection.strategies import check_config, needs_scores, select, with_scores
+from reasonkit.selection.strategies import (
+    check_config,
+    needs_scores,
+    select,
+    with_scores,
+)
+from reasonkit.selection.subsample import check as check_subsample
+from reasonkit.selection.subsample import subsample
 
 
 @register
@@ -25,19 +32,35 @@ class SelectStage(Stage):
 
     def code(self, cfg):
         from reasonkit.selection.strategies import STRATEGIES_VERSION
+        from reasonkit.selection.subsample import SUBSAMPLE_VERSION
 
-        return {"strategies": STRATEGIES_VERSION}
+        extra = {"subsample": SUBSAMPLE_VERSION} if cfg.selection.subsample is not None else {}
+        return {"strategies": STRATEGIES_VERSION, **extra}
 
     def label(self, cfg):
         return cfg.selection.name
 
     def validate(self, cfg) -> None:
         check_config(cfg.selection)
+        check_subsample(cfg.selection)
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         stats: dict[str, Any] = {}
-        samples = ctx.inputs["judge"].records()
-        if "score" in ctx.inputs:  # streamed alongside, never loaded whole
-            samples = with_scores(samples, ctx.inputs["score"].records())
-        write_sharded(ctx.out.path, select(ctx.cfg.selection, samples, stats))
+        cfg = ctx.cfg.selection
+
+        def selected(stats: dict[str, Any]):
+            samples = ctx.inputs["judge"].records()
+            if "score" in ctx.inputs:  # streamed alongside, never loaded whole
+                samples = with_scores(samples, ctx.inputs["score"].records())
+            return select(cfg, samples, stats)
+
+        if cfg.subsample is None:
+            write_sharded(ctx.out.path, selected(stats))
+        else:  # the selection runs twice (count, then keep); its stats are the last pass's
+            def fresh():
+                stats.clear()
+                return selected(stats)
+            sub: dict[str, Any] = {}
+            write_sharded(ctx.out.path, subsample(cfg, fresh, sub))
+            stats.update(sub)
         return stats

@@ -11,6 +11,10 @@ from typing import Any
 
 import yaml
 
+# trainer.kind → the row kind it reads (formats.writers.TRAINED_BY's values): CPO/SimPO train on
+# the same prompt/chosen/rejected rows as DPO.
+KINDS: dict[str, str] = {"sft": "sft", "dpo": "dpo", "cpo": "dpo"}
+
 
 def trl_classes(kind: str) -> tuple[Any, Any]:
     if kind == "sft":
@@ -19,7 +23,10 @@ def trl_classes(kind: str) -> tuple[Any, Any]:
     if kind == "dpo":
         from trl import DPOConfig, DPOTrainer
         return DPOConfig, DPOTrainer
-    raise ValueError(f"trainer.kind: expected sft or dpo, got {kind!r}")
+    if kind == "cpo":  # CPO / SimPO (args.loss_type=simpo): preference rows, no reference model
+        from trl.experimental.cpo import CPOConfig, CPOTrainer
+        return CPOConfig, CPOTrainer
+    raise ValueError(f"trainer.kind: expected {' | '.join(KINDS)}, got {kind!r}")
 
 
 def load_model(spec: dict[str, Any]) -> Any:

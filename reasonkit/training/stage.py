@@ -60,16 +60,15 @@ class TrainStage(Stage):
         return f"{cfg.student.name}-{cfg.trainer.name}"
 
     def validate(self, cfg) -> None:
-        from trl import DPOConfig, SFTConfig  # bad trainer.args fail here, before any stage runs
-
         from reasonkit.formats.writers import TRAINED_BY
+        from reasonkit.training.entry import KINDS, trl_classes
 
-        cls = {"sft": SFTConfig, "dpo": DPOConfig}.get(cfg.trainer.kind)
-        if cls is None:
-            raise ValueError(f"trainer.kind: expected sft or dpo, got {cfg.trainer.kind!r}")
+        if cfg.trainer.kind not in KINDS:
+            raise ValueError(f"trainer.kind: expected {' | '.join(KINDS)}, got {cfg.trainer.kind!r}")
+        cls, _ = trl_classes(cfg.trainer.kind)  # bad trainer.args fail here, before any stage runs
         reader = TRAINED_BY.get(cfg.format.name)
-        if reader != cfg.trainer.kind:
-            fits = sorted(f for f, k in TRAINED_BY.items() if k == cfg.trainer.kind)
+        if reader != KINDS[cfg.trainer.kind]:
+            fits = sorted(f for f, k in TRAINED_BY.items() if k == KINDS[cfg.trainer.kind])
             what = (f"rows for trainer.kind={reader}" if reader else
                     "rows for another framework (LLaMA-Factory / verl), not for the train stage")
             raise ValueError(f"format={cfg.format.name} writes {what}, but trainer={cfg.trainer.name} is "

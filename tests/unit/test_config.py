@@ -98,10 +98,10 @@ def test_every_trainer_option_builds_its_trl_config(option):
 
     import torch
 
-    # a DPO trainer reads preference rows: the run must make pairs (validate refuses chat rows)
-    rows = ["selection=pairs_short_long", "format=trl_dpo"] if "dpo" in option else []
+    # preference trainers (dpo, cpo/simpo) read trl_dpo rows, which need pairs
+    rows = [] if _compose(f"trainer={option}").trainer.kind == "sft" else ["format=trl_dpo", "selection=pairs"]
     cfg = _compose(f"trainer={option}", *rows)
     if cfg.trainer.args.get("bf16") and not torch.cuda.is_available():
         # GPU presets: TRL refuses bf16 without a GPU; every other key is still checked
-        cfg = _compose(f"trainer={option}", *rows, "trainer.args.bf16=false")
+        cfg = _compose(f"trainer={option}", "trainer.args.bf16=false", *rows)
     STAGES["train"].validate(cfg)

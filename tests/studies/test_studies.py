@@ -1,0 +1,146 @@
+"""Every study under experiments/ runs end to end on the embedded default (tiny models, toy task)
+as one `reasonkit -m` over its rows, and the stages its rows share are computed exactly once.
+
+Why count log lines and artifact folders: "computed once" is a property of the runner's cache,
+visible only from outside (one `computing` line, the other rows `reusing` the same folder).
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from rk_helpers import MODELS, REPO
+
+EXPERIMENTS = REPO / "experiments"
+LINE = re.compile(r"\[(\w+)\] (computing|reusing) (\S+)")
+
+
+@dataclass
+class Study:
+    name: str
+    # rows that run end to end in the CI sweep
+    rows: list[str]
+    # stages every CI row reads from one artifact
+    shared: tuple[str, ...]
+    overrides: tuple[str, ...] = ()
+    # rows the toy task cannot feed end to end: (row, pipeline, why); run to `pipeline` after the
+    # sweep, in the same outputs, so they must reuse the sweep's shared artifacts
+    partial: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+STUDIES = [
+    Study("pseudo_label", ["gold_label", "vote", "judge_vote"], ("generate",), ("judge.min_count=2",),
+          [("llm_judge", "[generate,judge]", "the toy teacher cannot write a JSON verdict")]),
+    Study("rejection_sampling", ["sft_rejection", "sft_pass_band", "dpo_silc", "simpo_silc", "sharegpt_export"],
+          ("generate", "judge"), ("sampler.n=4",),
+          [("dpo_short_long", "[generate,judge,select]",
+            "the toy teacher's correct responses of one problem all have the same length")]),
+    Study("critique_ft", ["cft", "sft_baseline"], ("generate", "judge"), ("sampler.n=4",)),
+    Study("r1_traces", ["sft_r1_correct", "sft_r1_all", "size_1000", "size_2000", "size_4000"],
+          ("generate", "judge"), (),
+          # its own generate (the dataset's solutions), so it runs beside the sweep, end to end
+          [("baseline_reference", "[generate,judge,select,format,train,eval,report]",
+            "no teacher: generate writes the reference solutions")]),
+    Study("llh_selection", ["llh_highest_mean", "llh_highest_sum", "llh_lowest_mean", "llh_lowest_sum",
+                            "random_s1", "random_s2", "random_s3", "random_s4", "random_s5"],
+          ("generate", "judge", "score")),
+]
+
+
+def _reasonkit(out: Path, *args: str) -> tuple[subprocess.CompletedProcess, float]:
+    cmd = [sys.executable, "-m", "reasonkit", *args, "debug=tiny", f"paths.outputs={out}",
+           f"paths.models={MODELS}"]
+    t0 = time.time()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=REPO)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}"
+    return proc, time.time() - t0
+
+
+def _pipeline(study: str, row: str) -> list[str]:
+    from omegaconf import OmegaConf
+
+    from reasonkit.config import RootConfig
+
+    preset = OmegaConf.load(EXPERIMENTS / study / f"{row}.yaml")
+    return list(preset.get("pipeline", RootConfig().pipeline))
+
+
+def _events(proc: subprocess.CompletedProcess) -> dict[str, list[tuple[str, str]]]:
+    """stage → [(computing|reusing, artifact path)] in log order."""
+    ev: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for m in LINE.finditer(proc.stdout + proc.stderr):
+        ev[m.group(1)].append((m.group(2), m.group(3)))
+    return ev
+
+
+def test_every_preset_is_covered():
+    """A new preset cannot be left out of CI silently: each is a CI row or a documented partial row."""
+    for s in STUDIES:
+        presets = {p.stem for p in (EXPERIMENTS / s.name).glob("*.yaml")}
+        covered = set(s.rows) | {r for r, _, _ in s.partial}
+        assert presets == covered, f"{s.name}: presets {sorted(presets)} vs covered {sorted(covered)}"
+        assert (EXPERIMENTS / s.name / "README.md").exists()
+        for p in (EXPERIMENTS / s.name).glob("*.yaml"):
+            first, second = p.read_text().splitlines()[:2]
+            assert first == "# @package _global_" and second.startswith("# "), p
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("study", STUDIES, ids=lambda s: s.name)
+def test_study_runs_and_shares_stages(study: Study, tmp_path: Path, tiny_models):
+    out = tmp_path / "outputs"
+    rows = ",".join(f"{study.name}/{r}" for r in study.rows)
+    proc, dt = _reasonkit(out, "-m", f"experiment={rows}", *study.overrides)
+    print(f"\n[{study.name}] {len(study.rows)} rows in {dt:.0f}s")
+    ev = _events(proc)
+    n = len(study.rows)
+    for stage in study.shared:
+        computed = [p for kind, p in ev[stage] if kind == "computing"]
+        used = {p for _, p in ev[stage]}
+        # score is read only by the rows that rank by log-likelihood
+        assert len(computed) == 1, f"{stage} computed {len(computed)} times: {computed}"
+        assert len(used) == 1, f"{stage}: rows used different artifacts {used}"
+        if stage != "score":
+            assert len(ev[stage]) == n, f"{stage}: {len(ev[stage])} of {n} rows planned it"
+        assert len([d for d in (out / "artifacts" / stage).iterdir() if d.is_dir()]) == 1
+    # every row computed its own end (report per row, plus the sweep's table); export rows stop
+    # at format (their preset's pipeline has no report)
+    with_report = [r for r in study.rows if "report" in _pipeline(study.name, r)]
+    reports = [p for kind, p in ev["report"] if kind == "computing"]
+    assert len(reports) == len(with_report) + 1, reports
+    tables = list((out / "reports").glob("*/*/table.json"))
+    assert len(tables) == 1, tables
+    assert tables[0].read_text().count("experiment=") >= n
+    print(tables[0].with_name("table.md").read_text())
+
+    for row, pipeline, why in study.partial:
+        proc, dt = _reasonkit(out, f"experiment={study.name}/{row}", f"pipeline={pipeline}", *study.overrides)
+        print(f"[{study.name}] partial row {row} ({why}) in {dt:.0f}s")
+        ev = _events(proc)
+        if row == "baseline_reference":
+            assert [k for k, _ in ev["generate"]] == ["computing"] and "reference-" in ev["generate"][0][1]
+            continue
+        for stage in set(study.shared) & set(pipeline.strip("[]").split(",")):
+            assert [k for k, _ in ev[stage]] == ["reusing"], f"{row}: {stage} not reused: {ev[stage]}"
+
+
+@pytest.mark.slow
+def test_llm_judge_row_records_parse_errors(tmp_path: Path, tiny_models):
+    """The pseudo_label llm_judge row on the toy teacher: every verdict is a recorded parse error
+    (never a guessed verdict), which is why CI runs that row to judge only."""
+    out = tmp_path / "outputs"
+    _reasonkit(out, "experiment=pseudo_label/llm_judge", "pipeline=[generate,judge]")
+    (judge,) = [d for d in (out / "artifacts" / "judge").iterdir() if d.is_dir()]
+    stats = json.loads((judge / "manifest.json").read_text())["judge_stats"]
+    recs = [json.loads(line) for sh in judge.glob("part-*.jsonl") for line in open(sh)]
+    assert recs and stats["samples"] == len(recs) == stats["requests"]
+    assert stats["parse_errors"] == sum("judge_error" in r["meta"] for r in recs) > 0
+    assert all(r["label_source"] == "llm" for r in recs)
+    assert all(r["correct"] is False for r in recs if "judge_error" in r["meta"])
