@@ -23,6 +23,10 @@ def _metric_name(m: dict[str, Any]) -> str:
     return f"avg@{m['n']}"
 
 
+# fields of a cell record that label it rather than measure it
+CELL_LABELS = ("row", "model", "benchmark", "artifact")
+
+
 @register
 class EvalStage(Stage):
     name = "eval"
@@ -99,6 +103,14 @@ class EvalStage(Stage):
             ctx.tracker.table("eval", [{k: v for k, v in c.items() if not isinstance(v, (dict, list))} for c in cells])
             ctx.tracker.log({f"eval/{c['row']}/{c['benchmark']}/{k}": v for c in cells for k, v in c.items()
                              if isinstance(v, (int, float)) and not isinstance(v, bool)})
+            # W&B summary `<benchmark>/<metric>` (the trained model's cells; baselines prefixed by
+            # their row) and the config as flat keys: W&B's grouping and parallel coordinates
+            from reasonkit.tracking.summary import log_eval_cell
+
+            for i, c in enumerate(cells):
+                name = c["benchmark"] if c["row"] == "trained" else f"{c['row']}/{c['benchmark']}"
+                log_eval_cell(ctx.tracker, name, {k: v for k, v in c.items() if k not in CELL_LABELS},
+                              config=OmegaConf.to_container(cfg, resolve=True) if i == 0 else None)
         ctx.metrics["eval"] = {"cells": len(cells), "computed": computed, "reused": len(cells) - computed,
                                "seconds": round(time.time() - t0, 2), "select_best": result["select_best"]}
         # flat rows for the report: "<row>/<benchmark>" -> summary

@@ -50,6 +50,9 @@ class TinyRecipe:
     lr: float = 3e-3
     seed: int = 0
     n_pretrain: int = 8_000
+    # context length (rotary, no learned positions): long enough for the R1-zero system prompt,
+    # which this tokenizer spells in ~450 tokens; training itself uses short rows
+    max_positions: int = 2048
     version: int = 1
 
     def digest(self) -> str:
@@ -114,7 +117,7 @@ def build(name: str, out: Path, recipe: TinyRecipe) -> None:
     cfg = LlamaConfig(vocab_size=len(tok), hidden_size=recipe.hidden_size,
                       intermediate_size=recipe.hidden_size * 2, num_hidden_layers=recipe.layers,
                       num_attention_heads=recipe.heads, num_key_value_heads=recipe.heads,
-                      max_position_embeddings=256, tie_word_embeddings=True,
+                      max_position_embeddings=recipe.max_positions, tie_word_embeddings=True,
                       bos_token_id=None, eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     model = LlamaForCausalLM(cfg)
     opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=0.01)
