@@ -44,7 +44,7 @@ def checkpoints(train_dir: Path, final_step: int | None) -> list[tuple[int, Path
 
 
 def _score_keys(cfg) -> dict[str, Any]:
-    from reasonkit.selection.stage import score_config
+    from reasonkit.selection.score_stage import score_config
 
     sc = dataclasses.asdict(score_config(cfg))
     for k in ("rank", "world_size", "token_budget", "head_chunk_mb", "block_size", "verify", "model"):
@@ -69,6 +69,12 @@ class DynamicsStage(Stage):
                 "weights": models.fingerprint(cfg.student),
                 "files": [file_digest(p.path) for p in cfg.dynamics.pools if p.source == "file"]}
 
+    def code(self, cfg):
+        from reasonkit.engines.base import LOGLIK_VERSION
+        from reasonkit.selection.scoring import SCORER_VERSION
+
+        return {"loglik": LOGLIK_VERSION, "scorer": SCORER_VERSION}
+
     def label(self, cfg):
         return f"{cfg.student.name}-{cfg.dynamics.name}"
 
@@ -83,8 +89,8 @@ class DynamicsStage(Stage):
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
         from reasonkit.models import load as models
-        from reasonkit.selection.scoring import load_model, score_samples
-        from reasonkit.selection.stage import score_config
+        from reasonkit.selection.score_stage import score_config
+        from reasonkit.selection.scoring import load_scorer, score_samples
 
         cfg = ctx.cfg
         out = ctx.out.path
@@ -113,11 +119,14 @@ class DynamicsStage(Stage):
             if summ.exists():
                 reused.append(step)
                 continue
-            sc = dataclasses.replace(sc0, model=str(path), system=sc0.system or cfg.student.system_prompt)
-            model, _ = load_model(sc)
-            rows = [{**r, "type": types[r["id"]], "step": step}
-                    for r in score_samples(model, tok, pool, sc)]
-            del model
+            sc = dataclasses.replace(sc0, model=str(path), system=sc0.system or cfg.student.system_prompt,
+                                     chat_template=sc0.chat_template or cfg.student.chat_template)
+            engine, _ = load_scorer(sc)  # the tokenizer stays the base's (training never changes it)
+            try:
+                rows = [{**r, "type": types[r["id"]], "step": step}
+                        for r in score_samples(engine, tok, pool, sc)]
+            finally:
+                engine.close()
             write_shard(steps_dir / f"step-{step:07d}.jsonl", rows)
             tmp = summ.with_suffix(".json.tmp")
             tmp.write_text(json.dumps(summarize(step, rows)))

@@ -139,6 +139,7 @@ class HFEngine:
                                           n_completion_tokens=len(ids), extra=extra))
         return out
 
+    @torch.inference_mode()
     def loglikelihood(self, pairs: Sequence[TokenPair], ids: Sequence[str] | None = None
                       ) -> list[dict[str, Any]]:
         """Scores of ``pairs`` from the fast path; the first call checks it against the model's

@@ -168,7 +168,6 @@ def resolve_device_dtype(device: str, dtype: str) -> tuple[Any, Any]:
 def load_model(path: str, device: str = "auto", dtype: str = "auto", compile: bool = True) -> Any:
     """The model for scoring, in eval mode on the device and dtype asked for, with SDPA attention
     (and compiled decoder layers on CUDA)."""
-    import torch
     from transformers import AutoModelForCausalLM
 
     if not path:
@@ -178,7 +177,7 @@ def load_model(path: str, device: str = "auto", dtype: str = "auto", compile: bo
     model.to(dev).eval()
     if compile and dev.type == "cuda":
         compile_layers(model)
-    torch.set_grad_enabled(False)
+    model.requires_grad_(False)  # scoring only; never the process-wide grad mode (it broke training later in the process)
     return model
 
 

@@ -148,9 +148,10 @@ def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_c
                             template_vars=grid.template_vars(cfg, s)))
                     met = run_cell(ctx, m, s, engine, tok, problems_cache[s.name, s.prompt], art.path)
                     met["engine"] = dict(info)
+                    timing = met.pop("seconds")  # the manifest's: metrics.json holds only what the config decides
                     (art.path / "metrics.json").write_text(json.dumps(met, indent=2))
                     ctx.store.finish(art, {"stage": "eval_cell", "hash": art.hash, "row": m.row, "model": m.name,
-                                           "benchmark": s.name, "metrics": met},
+                                           "benchmark": s.name, "metrics": met, "seconds": timing},
                                      OmegaConf.to_yaml(OmegaConf.create(json.loads(json.dumps(key, default=str)))))
                 except BaseException:
                     ctx.store.abandon(art, False)

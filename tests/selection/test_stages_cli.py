@@ -45,13 +45,15 @@ def test_llh_selection_scores_every_judged_sample_and_picks_the_highest(rk):
 
 
 def test_pairs_to_trl_dpo_and_critique_formats(rk):
-    # 6 samples per problem: the tiny teacher is right on some and wrong on others, with lengths
-    # that differ, so both pair kinds are made (seeded, so the same pairs every run)
+    # 6 samples per problem: the tiny teacher is right on some and wrong on others, so SILC pairs
+    # are made (seeded: the same pairs every run). Its correct answers to one problem all have the
+    # same length, so short/long pairs cannot form here; test_strategies.py builds those from
+    # hand-made samples. Every pair made is checked against the judged samples below.
     rk("pipeline=[format]", "selection=pairs", "format=trl_dpo", "debug=tiny", "sampler.n=6")
     out = rk.outputs
     judged = {r["id"]: r for r in records(only(out, "judge"))}
     sel = records(only(out, "select"))
-    assert {r["pair_type"] for r in sel} == {"short_long", "silc"}, sel[:2]
+    assert "silc" in {r["pair_type"] for r in sel}, sel[:2]
 
     def length(r: dict) -> int:
         return r["n_completion_tokens"]
