@@ -3,6 +3,7 @@ first comment of its YAML, so ``conf/<group>/<option>.yaml`` is found (and expla
 command line. Hydra's own help stays available as ``--hydra-help``."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 USAGE = """\
@@ -29,7 +30,10 @@ def options(conf_dir: Path) -> dict[str, dict[str, str]]:
     """``{group: {option: description}}`` for every group folder under ``conf_dir`` (nested groups
     such as ``hydra/launcher`` and ``experiment/<study>`` included)."""
     groups: dict[str, dict[str, str]] = {}
-    for yml in sorted(conf_dir.rglob("*.yaml")):
+    # os.walk follows links: conf/experiment is a symlink to experiments/, which Path.rglob
+    # (before Python 3.13) does not enter
+    found = [Path(d) / f for d, _, files in os.walk(conf_dir, followlinks=True) for f in files if f.endswith(".yaml")]
+    for yml in sorted(found):
         rel = yml.relative_to(conf_dir)
         if len(rel.parts) < 2:
             continue

@@ -35,6 +35,24 @@ class LaunchContext:
         return d
 
 
+# Written into a sweep folder by the SLURM launcher once its array is submitted (launch/submitit.py).
+ARRAY_ID_FILE = ".slurm_array_job_id"
+
+
+def sweep_id(sweep_dir: str | Path) -> str:
+    """The id of the multirun in ``sweep_dir``, the same in the driver as in its jobs: the SLURM
+    array job id when the sweep was submitted as one array (what each task reads from
+    ``SLURM_ARRAY_JOB_ID``), else the folder's ``<date>-<time>``. The driver, which has no SLURM
+    variables, needs it to put its sweep report in the members' W&B group."""
+    d = Path(sweep_dir)
+    f = d / ARRAY_ID_FILE
+    if f.is_file():
+        recorded = f.read_text().strip()
+        if recorded:
+            return recorded
+    return "-".join(d.parts[-2:])
+
+
 def _hydra() -> Any | None:
     try:
         from hydra.core.hydra_config import HydraConfig
@@ -61,7 +79,7 @@ def current(environ: dict[str, str] | None = None) -> LaunchContext:
     sweep = None
     if multirun:
         # An array job id is unique on its cluster; a sweep dir name is unique per start second.
-        sweep = array_job or "-".join(Path(sweep_dir).parts[-2:])
+        sweep = array_job or sweep_id(sweep_dir)
     task = env.get("SLURM_ARRAY_TASK_ID")
     return LaunchContext(
         sweep=sweep, job_num=job_num, overrides=overrides,

@@ -105,6 +105,22 @@ def wait_all(jobs: Sequence[Any], labels: Sequence[list[str]], poll_s: float = D
     return results, failures
 
 
+def record_array_id(sweep_dir: Any, job_ids: Sequence[str]) -> None:
+    """Leave the SLURM array's id in the sweep folder (``context.sweep_id`` reads it), so that the
+    driver's sweep report is grouped with its members, whose sweep id is ``SLURM_ARRAY_JOB_ID``.
+    A single job (no ``_`` in its id) is no array: its sweep id stays the folder's date/time."""
+    from pathlib import Path
+
+    from reasonkit.launch.context import ARRAY_ID_FILE
+
+    arrays = {j.split("_")[0] for j in job_ids if "_" in j}
+    if len(arrays) == 1:
+        path = Path(sweep_dir) / ARRAY_ID_FILE
+        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+        tmp.write_text(arrays.pop() + "\n")
+        os.replace(tmp, path)
+
+
 class ReasonkitLauncherMixin:
     _EXECUTOR: str
 
@@ -151,6 +167,8 @@ class ReasonkitLauncherMixin:
             args.append((ov, "hydra.sweep.dir", idx, f"job_id_for_{idx}", Singleton.get_state()))
         jobs = executor.map_array(self, *zip(*args))
         log.info("submitted: %s", " ".join(str(j.job_id) for j in jobs))
+        if self._EXECUTOR == "slurm":
+            record_array_id(sweep_dir, [str(j.job_id) for j in jobs])
         labels = [list(filter_overrides(ov)) for ov in jobs_ov]
         results, failures = wait_all(jobs, labels, self.poll_s)
         failed = {f.job_id for f in failures}

@@ -33,10 +33,11 @@ def sweep_config(config: DictConfig) -> DictConfig | None:
         cfg.report.runs = []
         cfg.report.experiment = None
         if cfg.get("tracking") is not None and not cfg.tracking.get("group"):
-            # the members' W&B group (reasonkit/tracking/wandb_backend.py: <experiment>-<sweep>)
-            from pathlib import Path
+            # the members' W&B group (reasonkit/tracking/wandb_backend.py: <experiment>-<sweep>;
+            # on SLURM the sweep is the array job id, which the driver reads from the sweep folder)
+            from reasonkit.launch.context import sweep_id
 
-            cfg.tracking.group = f"{cfg.experiment_name}-{'-'.join(Path(sweep_dir).parts[-2:])}"
+            cfg.tracking.group = f"{cfg.experiment_name}-{sweep_id(sweep_dir)}"
     # interpolations of the hydra node (none expected) were dropped with it: resolve what is left
     OmegaConf.resolve(cfg)
     return cfg

@@ -2,9 +2,10 @@
 
 The runner's own ``plan`` turns the config into artifact paths, so the report reads exactly the
 artifacts the run wrote (or would write) and never guesses. Eval metrics are read generically:
-``metrics.json`` is a mapping of model row to either a metric dict (one benchmark: the run's
-dataset) or a mapping benchmark → metric dict, or a list of cells with ``model``/``benchmark``/
-``metrics`` keys; numeric leaves are metrics, anything else (paths, breakdowns) is carried along.
+``metrics.json`` is the eval grid's ``{"cells": [{row, model, benchmark, n, avg@<n>, ...}], ...}``,
+a list of such cells, a mapping of model row to either a metric dict (one benchmark: the run's
+dataset) or a mapping benchmark → metric dict (older layouts); numeric leaves are metrics, anything
+else (paths, breakdowns) is carried along. A cell's ``ci95`` pair is its avg@n's interval.
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from reasonkit.report.members import Member
 log = logging.getLogger("reasonkit")
 
 _NUM = (int, float)
-INFO_KEYS = ("step",)  # numbers that describe a cell rather than measure it
+INFO_KEYS = ("step", "n", "problems", "samples")  # numbers that describe a cell rather than measure it
 
 
 @dataclass
@@ -56,12 +57,20 @@ def _cell(row: str, bench: str, d: dict[str, Any]) -> Cell:
     if isinstance(d.get("metrics"), dict):  # {"model": ..., "metrics": {...}} style cell
         nums.update({k: float(v) for k, v in d["metrics"].items() if isinstance(v, _NUM)})
         info.pop("metrics", None)
+    ci = d.get("ci95")
+    if isinstance(d.get("n"), int) and isinstance(ci, (list, tuple)) and len(ci) == 2:
+        avg = f"avg@{d['n']}"  # the eval grid's bootstrap interval of avg@n (reasonkit/evaluation/cell.py)
+        if avg in nums and all(isinstance(x, _NUM) for x in ci):
+            nums.setdefault(f"{avg}_lo", float(ci[0]))
+            nums.setdefault(f"{avg}_hi", float(ci[1]))
     return Cell(row, bench, nums, info)
 
 
 def read_cells(metrics: Any, default_benchmark: str) -> list[Cell]:
     """Model-row × benchmark metric cells from an eval ``metrics.json`` of any supported layout."""
     cells: list[Cell] = []
+    if isinstance(metrics, dict) and isinstance(metrics.get("cells"), list):  # the eval grid's layout
+        metrics = metrics["cells"]
     if isinstance(metrics, list):
         for c in metrics:
             if isinstance(c, dict):

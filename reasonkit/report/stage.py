@@ -16,7 +16,7 @@ from reasonkit.pipeline.stage import Stage, StageContext, register
 from reasonkit.report.table import markdown, print_table
 
 SOURCES = ("judge", "select", "train", "eval")
-VERSION = 3
+VERSION = 4
 
 
 def _pct(x: float | None) -> str:
@@ -49,7 +49,7 @@ def rows(inputs: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
                 continue
             extra = ", ".join(f"{k} {_pct(m[k])}" for k in m if k.startswith(("pass@", "maj@")))
             se = m.get(f"{avg}_se")
-            name = f"eval: {c.row}" + (f" ({c.benchmark})" if c.benchmark != inputs["benchmark"] else "")
+            name = f"eval: {c.row}/{c.benchmark}"  # the eval stage's own "<row>/<benchmark>" naming
             body.append([name, str(c.info.get("model", c.row)), f"{avg} ± s.e.",
                          f"{_pct(m[avg])}" + (f" ± {100 * se:.1f}" if se is not None else "") + f" ({extra})",
                          _rel(inputs["eval"])])

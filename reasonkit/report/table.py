@@ -12,9 +12,15 @@ def markdown(head: list[str], body: list[list[str]]) -> str:
 
 
 def print_table(title: str, head: list[str], body: list[list[str]], caption: str | None = None) -> None:
-    t = Table(title=title, caption=caption, show_lines=False)
+    """The caption goes under the table as plain, unwrapped lines: it carries paths and "missing:
+    <run>: <reason>" lines that must stay whole (copyable, greppable) and may hold brackets that
+    rich would read as markup."""
+    t = Table(title=title, show_lines=False)
     for h in head:
         t.add_column(h, overflow="fold")
     for r in body:
         t.add_row(*r)
-    Console(width=160).print(t)
+    console = Console(width=160)
+    console.print(t)
+    if caption:
+        console.print(caption, soft_wrap=True, markup=False, highlight=False)

@@ -43,7 +43,12 @@ def test_pipeline_runs_caches_and_reruns_only_downstream(rk):
     assert (arts["train"][0] / "model" / "config.json").exists()
     assert (arts["train"][0] / "train_config.yaml").exists()
     report = (out / "reports" / "demo.md").read_text()
-    assert "teacher traces" in report and "eval: trained" in report
+    assert "teacher traces" in report
+    # one report row per eval cell, named as the eval stage names it ("<row>/<benchmark>"), with its avg@2
+    lines = {ln.split(" | ")[0].lstrip("| "): ln for ln in report.splitlines() if ln.startswith("| eval: ")}
+    assert set(lines) == {f"eval: {row}" for row in ev}
+    for row, m in ev.items():
+        assert f"| avg@2 ± s.e. | {100 * m['avg@2']:.1f}% ± {100 * m['avg@2_se']:.1f} (" in lines[f"eval: {row}"], row
     assert "reasonkit results" in p1.stdout
 
     # same command again: nothing recomputed

@@ -37,8 +37,12 @@ pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 CLUSTER = REPO / "launchers" / "slurm" / "cluster.sh"
 SEED = int(os.environ.get("RK_SOAK_SEED", "1234"))
 EVENTS = int(os.environ.get("RK_SLURM_SOAK_EVENTS", "6"))
-N_PROBLEMS, N = 300, 2
-# one sample per engine call: generation slow enough to be interrupted, done in a minute
+# One sample per engine call (up to ~50 samples/s here: the toy teacher answers in ~20 tokens).
+# scancel/requeue send SIGTERM, which submitit ignores, and SIGKILL 10 s later (KillWait): with
+# 600 samples the first event's jobs finished generation and the whole short pipeline within those
+# 10 s, so every event landed after the end. 2400 samples, aimed at no later than halfway through
+# what is left, leave more than 10 s of generation after the event.
+N_PROBLEMS, N = 300, 8
 OVERRIDES = ["debug=tiny", f"dataset.sizes.train={N_PROBLEMS}", f"sampler.n={N}", "pipeline=[format]",
              "+sampler.engine.batch_size=1"]
 SWEEP = "selection=correct,shortest_correct"
@@ -128,7 +132,8 @@ def test_slurm_array_sweep_survives_scancel_and_requeue(cluster, tiny_models, tm
         # is read from disk
         gen_left = records_on_disk(root, "generate") < N_PROBLEMS * N - 10
         if gen_left and event < 2:
-            at = rng.randint(records_on_disk(root, "generate") + 1, N_PROBLEMS * N - 5)
+            base = records_on_disk(root, "generate")
+            at = rng.randint(base + 1, base + max(1, (N_PROBLEMS * N - base) // 2))
             while records_on_disk(root, "generate") < at and _running(array):
                 time.sleep(0.05)
             aim = f"record {at}"

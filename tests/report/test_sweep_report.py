@@ -54,10 +54,17 @@ def test_sweep_builds_one_table_with_a_row_per_strategy(sweep):
     # each row holds its own strategy's eval numbers (mapped without the report's code)
     truth = {}
     for ev in (out / "artifacts" / "eval").glob("*/metrics.json"):
-        truth[_selection_of_eval(ev.parent)] = json.loads(ev.read_text())["trained"]
+        cells = json.loads(ev.read_text())["cells"]
+        truth[_selection_of_eval(ev.parent)] = next(c for c in cells if (c["row"], c["benchmark"]) == ("trained", "toy"))
     for s, r in zip(STRATEGIES, members):
         assert r["values"]["toy/avg@2"]["mean"] == truth[s]["avg@2"]
         assert r["values"]["toy/avg@2"]["se"] == truth[s]["avg@2_se"]
+    # the baseline rows hold the teacher's and base student's cells (shared by every member's eval)
+    base = {c["row"]: c for ev in (out / "artifacts" / "eval").glob("*/metrics.json")
+            for c in json.loads(ev.read_text())["cells"] if c["benchmark"] == "toy"}
+    for r in (r for r in t["rows"] if r["kind"] == "baseline"):
+        cell = base[r["label"].split(" ")[0]]
+        assert r["values"]["toy/avg@2"]["mean"] == cell["avg@2"] and r["values"]["toy/avg@2"]["se"] == cell["avg@2_se"]
     best = max(truth[s]["avg@2"] for s in STRATEGIES)
     assert [r["values"]["toy/avg@2"]["best"] for r in members] == [truth[s]["avg@2"] == best for s in STRATEGIES]
     for name in ("table.md", "table.tex", "table.csv") + tuple(f"{s}.{e}" for s in PLOTS for e in ("png", "pdf")):

@@ -39,6 +39,27 @@ def test_read_cells_flat_and_per_benchmark_layouts():
     assert row_step(cells[0], None) == 10
 
 
+def test_read_cells_eval_grid_layout():
+    """The eval stage's metrics.json: {"cells": [{row, model, benchmark, n, avg@<n>, ci95, ...}], "select_best"}."""
+    grid = {"cells": [{"row": "teacher", "model": "t", "benchmark": "toy", "artifact": "/a/t", "problems": 12,
+                       "n": 2, "avg@2": 0.75, "avg@2_se": 0.1, "pass@2": 0.9, "ci95": [0.55, 0.9], "samples": 24,
+                       "by_level": {"1": {"avg": 0.5}}},
+                      {"row": "trained", "model": "s+sft", "benchmark": "math500", "n": 4, "avg@4": 0.3,
+                       "avg@4_se": 0.05, "ci95": [0.2, 0.41], "step": 8}],
+            "select_best": {"benchmark": "math500", "metric": "avg@n", "row": "trained", "model": "s+sft", "value": 0.3}}
+    cells = read_cells(grid, "x")
+    assert [(c.row, c.benchmark) for c in cells] == [("teacher", "toy"), ("trained", "math500")]
+    t, tr = cells
+    assert t.metrics == {"avg@2": 0.75, "avg@2_se": 0.1, "pass@2": 0.9, "avg@2_lo": 0.55, "avg@2_hi": 0.9}
+    assert t.info["model"] == "t" and t.info["n"] == 2 and t.info["by_level"] == {"1": {"avg": 0.5}}
+    assert row_step(tr, None) == 8
+    # the bootstrap interval is the ci95 interval shown; "se" stays mean ± s.e.
+    table = build("g", [_member("0", "m", cells)], ["trained"], ["teacher"], ["avg@*"], "ci95")
+    teacher = next(r for r in table.rows if r.kind == "baseline")
+    assert (teacher.values["toy/avg@2"].lo, teacher.values["toy/avg@2"].hi) == (0.55, 0.9)
+    assert table.rows[1].values["math500/avg@4"].hi == 0.41
+
+
 def test_row_steps():
     cells = {c.row: c for c in read_cells({**FLAT, "checkpoint-6": {"avg@2": 0.4}}, "toy")}
     assert row_step(cells["student"], 8) == 0 and row_step(cells["trained"], 8) == 8

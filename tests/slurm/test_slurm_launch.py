@@ -187,16 +187,21 @@ def test_sweep_of_three_strategies_generates_judges_and_scores_once(slurm_cluste
         dirs = artifact_dirs(out, stage)
         assert len(dirs) == 3 and all((d / "_SUCCESS").exists() for d in dirs), stage
 
-    # W&B: one run per stage execution, job_type = stage, all grouped by experiment + this sweep.
+    # W&B: one run per stage execution, job_type = stage, all grouped by experiment + this sweep,
+    # including the sweep report the driver builds after the array (off SLURM: it must find the
+    # array id the members group by in the sweep folder, not fall back to the folder's date/time).
     runs = find_runs(out)
     by_stage: dict[str, int] = {}
     for r in runs:
         by_stage[r.job_type] = by_stage.get(r.job_type, 0) + 1
         assert r.group == f"demo-{array}" and r.exit_code == 0, (r.job_type, r.group, r.exit_code)
     assert by_stage == {"generate": 1, "judge": 1, "score": 1, "select": 3, "format": 3, "train": 3, "eval": 3,
-                        "report": 3}, by_stage
+                        "report": 3 + 1}, by_stage
     sel_runs = [r for r in runs if r.job_type == "select"]
     assert sorted(r.config["_launch"]["slurm_array_task_id"] for r in sel_runs) == [0, 1, 2]
+    report_tasks = [r.config["_launch"]["slurm_array_task_id"] for r in runs if r.job_type == "report"]
+    assert sorted(t for t in report_tasks if t is not None) == [0, 1, 2]     # each member's own report
+    assert report_tasks.count(None) == 1                                      # the driver's sweep report
 
     files = [p for p in out.rglob("*") if p.is_file()]
     assert any(p.suffix == ".pkl" for p in files) and any(p.suffix == ".wandb" for p in files)
@@ -247,8 +252,11 @@ def test_array_of_four_shards_runs_in_parallel_and_the_last_continues(slurm_clus
     assert manifest(artifact_dirs(out, "judge")[0])["metrics"]["samples"] == 128 * 2
 
 
-# One sample per engine call: generation slow enough (about 10-20 samples/s here) that a job is
-# still working when the test or the scheduler interrupts it, yet done in minutes.
+# One sample per engine call. The toy teacher answers in ~20 tokens, so even so a job writes up to
+# ~50 samples/s on an idle core; scancel/requeue only send SIGTERM (which submitit ignores) and
+# SIGKILL follows KillWait (10 s) later, so an interrupted job keeps generating for 10 s more. The
+# sample counts below leave far more work after the interruption than 10 s can finish, else the
+# interrupted attempt completes the artifact and there is nothing left to resume.
 SLOW = ("+sampler.engine.batch_size=1",)
 
 
@@ -315,7 +323,9 @@ def assert_complete_once(outputs: Path, n_problems: int, n: int) -> dict:
 
 def test_time_limit_requeues_and_resumes_without_losing_or_duplicating(slurm_cluster, tiny_models, tmp_path):
     out = tmp_path / "outputs"
-    n_problems, n = 400, 4
+    # 9600 samples: ~135 s at the fastest rate seen (~70/s), so the first attempt is still generating
+    # when the time-limit signal comes (up to ~75 s in, below); 1600 were done before it came.
+    n_problems, n = 400, 24
     # A 2-minute limit with USR2 45 s before it: SLURM signals about 45-75 s into each attempt (it
     # checks time limits every 30 s, and may signal early); submitit checkpoints (= the same command)
     # and requeues the job.
@@ -347,7 +357,9 @@ def test_time_limit_requeues_and_resumes_without_losing_or_duplicating(slurm_clu
 
 def test_preempted_job_is_requeued_and_resumes(slurm_cluster, tiny_models, tmp_path):
     out = tmp_path / "outputs"
-    n_problems, n = 150, 4
+    # 2400 samples, requeued after the first 64: the 10 s of KillWait cannot finish the rest (600
+    # could: the interrupted attempt then completed the artifact and the requeued one resumed nothing)
+    n_problems, n = 150, 16
     drv = Driver(out, "stage=generate", f"dataset.sizes.train={n_problems}", f"sampler.n={n}", *SLOW)
     job = drv.job()
     wait_until("records on disk", lambda: partial_lines(out) >= 64, timeout=300)
@@ -358,6 +370,7 @@ def test_preempted_job_is_requeued_and_resumes(slurm_cluster, tiny_models, tmp_p
     attempts = sacct_final(job, duplicates=True)
     assert [a["state"] for a in attempts] == ["REQUEUED", "COMPLETED"], attempts
     m = assert_complete_once(out, n_problems, n)
+    assert m["generated_now"] > 0, f"the requeued attempt generated nothing: the interrupted one finished ({m})"
     assert m["resumed_from_disk"] >= on_disk > 0
     assert m["resumed_from_disk"] + m["generated_now"] == n_problems * n
 
