@@ -294,6 +294,22 @@ def read_jsonl_numbered(path: str | Path, cls: type | None = None) -> Iterator[t
             yield lineno, (validate(obj, cls, f"{path}:{lineno}") if cls else obj)
 
 
+def json_objects(path: str | Path, error: type[Exception] = RecordError) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of a JSONL file, for readers with their own field rules (dynamics
+    pools, mixed-in training rows): the same line handling as every input (BOM, CRLF, blank
+    lines, bad UTF-8 named by line), and a line that is not an object refused in one line."""
+    path = Path(path)
+    with open_input(path) as fh:
+        for lineno, text in _lines(fh, path):
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as e:
+                raise error(f"{path}:{lineno}: not a JSON object ({e.msg})") from None
+            if not isinstance(obj, dict):
+                raise error(f"{path}:{lineno}: expected a JSON object, got {type(obj).__name__}")
+            yield lineno, obj
+
+
 def read_jsonl(path: str | Path, cls: type | None = None) -> Iterator[dict[str, Any]]:
     for _, obj in read_jsonl_numbered(path, cls):
         yield obj

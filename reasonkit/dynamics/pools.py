@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from reasonkit.pipeline.artifacts import Artifact
+from reasonkit.records import json_objects
 from reasonkit.registry import Registry
 
 Source = Callable[[Any, dict[str, Artifact]], Iterator[dict[str, Any]]]
@@ -74,20 +74,11 @@ def read_pool_file(path: Path, typed: bool) -> list[dict[str, Any]]:
     must be strings; ids default to the line number."""
     out = []
     fields = ("prompt", "response") + (("type",) if typed else ())
-    with path.open(encoding="utf-8") as fh:
-        for i, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                r = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise PoolError(f"{path}:{i}: not a JSON object ({e.msg})") from None
-            if not isinstance(r, dict):
-                raise PoolError(f"{path}:{i}: expected a JSON object, got {type(r).__name__}")
-            for f in fields:
-                if not isinstance(r.get(f), str) or not r[f]:
-                    raise PoolError(f"{path}:{i}: field '{f}': expected a non-empty string, got {r.get(f)!r}")
-            out.append({**r, "id": str(r.get("id", f"line{i}"))})
+    for i, r in json_objects(path, PoolError):
+        for f in fields:
+            if not isinstance(r.get(f), str) or not r[f]:
+                raise PoolError(f"{path}:{i}: field '{f}': expected a non-empty string, got {r.get(f)!r}")
+        out.append({**r, "id": str(r.get("id", f"line{i}"))})
     return out
 
 

@@ -8,10 +8,11 @@ artifact's identity, so editing a file recomputes the rows.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from reasonkit.records import json_objects
 
 MIX_VERSION = "1"
 # formats whose rows need only prompt and response (a pair or a critique target has no meaning here)
@@ -37,27 +38,18 @@ def records(cfg: Any) -> Iterator[dict[str, Any]]:
     fields = {"prompt": "prompt", "response": "response", **dict(cfg.mix_fields)}
     for f in cfg.mix_files:
         stem = Path(f).stem
-        with open(f, encoding="utf-8") as fh:
-            for i, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ValueError(f"{f}:{i}: not a JSON object ({e.msg})") from None
-                if not isinstance(raw, dict):
-                    raise ValueError(f"{f}:{i}: expected a JSON object, got {type(raw).__name__}")
-                rec = {"id": f"mix-{stem}-{i}", "problem_id": f"mix-{stem}-{i}", "k": 0,
-                       "model": f"external:{stem}", "correct": True}
-                for ours in ("prompt", "response"):
-                    value = raw.get(fields[ours])
-                    if not isinstance(value, str) or not value.strip():
-                        raise ValueError(f"{f}:{i}: field '{fields[ours]}' (format.mix_fields.{ours}): "
-                                         f"expected a non-empty string, got {value!r}")
-                    rec[ours] = value
-                answer_col = fields.get("answer", "answer")
-                rec["answer"] = None if raw.get(answer_col) is None else str(raw[answer_col])
-                yield rec
+        for i, raw in json_objects(f, ValueError):
+            rec = {"id": f"mix-{stem}-{i}", "problem_id": f"mix-{stem}-{i}", "k": 0,
+                   "model": f"external:{stem}", "correct": True}
+            for ours in ("prompt", "response"):
+                value = raw.get(fields[ours])
+                if not isinstance(value, str) or not value.strip():
+                    raise ValueError(f"{f}:{i}: field '{fields[ours]}' (format.mix_fields.{ours}): "
+                                     f"expected a non-empty string, got {value!r}")
+                rec[ours] = value
+            answer_col = fields.get("answer", "answer")
+            rec["answer"] = None if raw.get(answer_col) is None else str(raw[answer_col])
+            yield rec
 
 
 def check(cfg: Any) -> None:
