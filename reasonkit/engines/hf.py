@@ -26,14 +26,47 @@ log = logging.getLogger(__name__)
 SUPPORTED = {"temperature", "top_p", "top_k", "max_tokens", "stop", "n", "seed", "skip_special_tokens"}
 
 
+_M32 = 0xFFFFFFFF
+
+
+def _hash32(x: torch.Tensor) -> torch.Tensor:
+    """A 32-bit integer mix (Wellons' "lowbias32") on int64 tensors: the same bits on CPU and GPU."""
+    x = x & _M32
+    x = x ^ (x >> 16)
+    x = (x * 0x7FEB352D) & _M32
+    x = x ^ (x >> 15)
+    x = (x * 0x846CA68B) & _M32
+    return x ^ (x >> 16)
+
+
+def counter_uniform(seeds: torch.Tensor, step: int, vocab: int) -> torch.Tensor:
+    """Uniforms in (0, 1) of shape [len(seeds), vocab], a pure function of (seed, step, token id).
+
+    Counter-based rather than one ``torch.Generator`` per sample: a sample's noise does not depend
+    on which samples share its batch or on the device, and the whole batch is drawn with a few
+    element-wise kernels where the GPU is (per-sample CPU generators cost a host round trip per
+    sample per token)."""
+    key = _hash32(_hash32(seeds) ^ _hash32(seeds >> 32) ^ (step * 0x9E3779B9))
+    tok = torch.arange(vocab, device=seeds.device, dtype=torch.int64)
+    h = _hash32(_hash32(key[:, None] ^ tok[None, :]) + 0x632BE5AB)
+    return ((h >> 8).to(torch.float32) + 0.5) * (1.0 / (1 << 24))
+
+
 class _SeededSampler(LogitsProcessor):
+    """Temperature / top-k / top-p by the Gumbel-max trick over counter-based noise: greedy
+    decoding of the perturbed scores is an exact draw from the filtered distribution."""
+
     def __init__(self, seeds: list[int], temperature: float, top_p: float, top_k: int):
-        self.gens = [torch.Generator().manual_seed(s) for s in seeds]
+        self.seeds = torch.tensor([s & ((1 << 63) - 1) for s in seeds], dtype=torch.int64)
         self.t, self.top_p, self.top_k = temperature, top_p, top_k
+        self.start: int | None = None
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         if self.t <= 0:
             return scores
+        if self.start is None:
+            self.start = input_ids.shape[1]
+            self.seeds = self.seeds.to(scores.device)
         scores = scores.float() / self.t
         if self.top_k and self.top_k > 0:
             kth = torch.topk(scores, min(self.top_k, scores.shape[-1]), dim=-1).values[..., -1:]
@@ -43,15 +76,14 @@ class _SeededSampler(LogitsProcessor):
             cum = torch.softmax(srt, dim=-1).cumsum(-1)
             drop = cum - torch.softmax(srt, dim=-1) > self.top_p
             scores = scores.masked_fill(drop.scatter(-1, idx, drop), float("-inf"))
-        u = torch.stack([torch.rand(scores.shape[-1], generator=g) for g in self.gens])
-        gumbel = -torch.log(-torch.log(u.clamp_min(1e-20)))
-        return scores + gumbel.to(scores.device)
+        u = counter_uniform(self.seeds[: scores.shape[0]], input_ids.shape[1] - self.start, scores.shape[-1])
+        return scores - torch.log(-torch.log(u))
 
 
 @ENGINES.register("hf")
 class HFEngine:
     # bump when a change can alter generated text or scores (enters every generate/eval hash)
-    version = "2"
+    version = "3"
     name = "hf"
 
     def __init__(self, model_path: str, sampler_cfg: Any = None, revision: str | None = None):
@@ -62,6 +94,11 @@ class HFEngine:
         self.think = think_mode(sampler_cfg)
         self.device = kw.pop("device", "cuda" if torch.cuda.is_available() else "cpu")
         self.batch_size = int(kw.pop("batch_size", cfg_get(sampler_cfg, "batch_size", 64)))
+        # GPU: a static KV cache lets transformers compile the decode step (CUDA graphs); fixed batch
+        # and prompt-length buckets keep the compiled shapes few (benchmarks/gen_RESULTS.md)
+        static = kw.pop("static_cache", "auto")
+        self.static = self.device.startswith("cuda") if static == "auto" else bool(static)
+        self.pad_multiple = int(kw.pop("pad_to_multiple_of", 64))
         if revision is not None:
             kw.setdefault("revision", revision)
         self.tok = AutoTokenizer.from_pretrained(model_path, revision=kw.get("revision"))
@@ -84,6 +121,7 @@ class HFEngine:
         """An engine around a model already in memory (scoring ranks, tests, benchmarks)."""
         self = cls.__new__(cls)
         self.model, self.tok, self.think, self.batch_size = model, tokenizer, "keep", 64
+        self.static, self.pad_multiple = False, 64
         self.device = next(model.parameters()).device
         self._loglik_setup(score_cfg)
         return self
@@ -106,11 +144,19 @@ class HFEngine:
         out: list[list[Completion]] = [[] for _ in requests]
         stop = sampling.get("stop") or []
         stop = [stop] if isinstance(stop, str) else list(stop)
-        for i in range(0, len(flat), self.batch_size):
-            chunk = flat[i: i + self.batch_size]
-            enc = self.tok([p for _, p, _ in chunk], return_tensors="pt", padding=True,
-                           add_special_tokens=False).to(self.device)
-            proc = _SeededSampler([s for _, _, s in chunk], float(sampling.get("temperature", 1.0)),
+        ids_all = self.tok([p for _, p, _ in flat], add_special_tokens=False)["input_ids"] if flat else []
+        # shortest prompts together: less padding (a sample's noise does not depend on its batch)
+        order = sorted(range(len(flat)), key=lambda j: len(ids_all[j]))
+        texts: dict[int, Completion] = {}
+        for i in range(0, len(order), self.batch_size):
+            idx = order[i: i + self.batch_size]
+            rows, seeds = [ids_all[j] for j in idx], [flat[j][2] for j in idx]
+            if self.static:  # one batch shape for every chunk: the compiled step is reused
+                rows += [rows[0]] * (self.batch_size - len(rows))
+                seeds += [seeds[0]] * (self.batch_size - len(seeds))
+            enc = self.tok.pad({"input_ids": rows}, padding=True, return_tensors="pt",
+                               pad_to_multiple_of=self.pad_multiple if self.static else None).to(self.device)
+            proc = _SeededSampler(seeds, float(sampling.get("temperature", 1.0)),
                                   float(sampling.get("top_p", 1.0)), int(sampling.get("top_k", 0) or 0))
             # never past the model's context (a benchmark's 32k max_tokens on a 256-position model
             # would otherwise run on past its positions); vLLM caps the same way
@@ -118,13 +164,14 @@ class HFEngine:
             max_new = int(sampling.get("max_tokens", 64))
             if room is not None:
                 max_new = max(1, min(max_new, room))
+            gen_kw = {"cache_implementation": "static"} if self.static else {}
             gen = self.model.generate(**enc, do_sample=False, max_new_tokens=max_new,
                                       logits_processor=LogitsProcessorList([proc]),
                                       pad_token_id=self.tok.pad_token_id, eos_token_id=self.tok.eos_token_id,
-                                      num_beams=1, temperature=None, top_p=None, top_k=None)
+                                      num_beams=1, temperature=None, top_p=None, top_k=None, **gen_kw)
             new = gen[:, enc["input_ids"].shape[1]:]
             n_prompt = enc["attention_mask"].sum(-1).tolist()
-            for row, (ri, _, _) in enumerate(chunk):
+            for row, j in enumerate(idx):
                 ids = new[row].tolist()
                 finish = "length"
                 if self.tok.eos_token_id in ids:
@@ -135,8 +182,10 @@ class HFEngine:
                     if s in text:
                         text, finish = text[: text.index(s)], "stop"
                 text, extra = apply_think(text, self.think)
-                out[ri].append(Completion(text=text, finish_reason=finish, n_prompt_tokens=int(n_prompt[row]),
-                                          n_completion_tokens=len(ids), extra=extra))
+                texts[j] = Completion(text=text, finish_reason=finish, n_prompt_tokens=int(n_prompt[row]),
+                                      n_completion_tokens=len(ids), extra=extra)
+        for j, (ri, _, _) in enumerate(flat):  # request order, each request's seeds in order
+            out[ri].append(texts[j])
         return out
 
     @torch.inference_mode()

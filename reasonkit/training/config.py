@@ -20,4 +20,7 @@ class TrainerConfig:
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     # torch.compile each decoder layer in place after TRL/Liger patched the model (GPU presets).
     compile_layers: bool = False
+    # DPO only: run the padded chosen/rejected batch as one padding-free packed row
+    # (reasonkit/training/pairs.py; TRL 1.16's own DPO padding_free is disabled).
+    pack_pairs: bool = False
     args: dict[str, Any] = field(default_factory=dict)

@@ -41,6 +41,7 @@ def frozen_spec(cfg, out: Path, data_files: list[str]) -> dict[str, Any]:
             "dtype": cfg.student.dtype, "output_dir": str(out), "data_files": data_files,
             "model_kwargs": OmegaConf.to_container(cfg.trainer.model_kwargs, resolve=True),
             "compile_layers": bool(cfg.trainer.compile_layers),
+            "pack_pairs": bool(cfg.trainer.pack_pairs),
             "args": OmegaConf.to_container(cfg.trainer.args, resolve=True)}
 
 
@@ -51,10 +52,12 @@ class TrainStage(Stage):
     resumable = True
 
     def keys(self, cfg):
+        from reasonkit.training.pairs import PACK_VERSION
         from reasonkit.training.speed import COMPILE_VERSION
 
         return {"student": cfg.student, "weights": models.fingerprint(cfg.student), "trainer": cfg.trainer,
-                **({"compile_version": COMPILE_VERSION} if cfg.trainer.compile_layers else {})}
+                **({"compile_version": COMPILE_VERSION} if cfg.trainer.compile_layers else {}),
+                **({"pack_version": PACK_VERSION} if cfg.trainer.pack_pairs else {})}
 
     def label(self, cfg):
         return f"{cfg.student.name}-{cfg.trainer.name}"
@@ -66,6 +69,9 @@ class TrainStage(Stage):
         if cfg.trainer.kind not in KINDS:
             raise ValueError(f"trainer.kind: expected {' | '.join(KINDS)}, got {cfg.trainer.kind!r}")
         cls, _ = trl_classes(cfg.trainer.kind)  # bad trainer.args fail here, before any stage runs
+        if cfg.trainer.pack_pairs and cfg.trainer.kind != "dpo":
+            raise ValueError(f"trainer.pack_pairs: packs DPO's chosen/rejected batches; trainer={cfg.trainer.name} "
+                             f"is {cfg.trainer.kind} (sft packs with trainer.args.packing / padding_free)")
         reader = TRAINED_BY.get(cfg.format.name)
         if reader != KINDS[cfg.trainer.kind]:
             fits = sorted(f for f, k in TRAINED_BY.items() if k == KINDS[cfg.trainer.kind])
