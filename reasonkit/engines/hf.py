@@ -145,8 +145,10 @@ class HFEngine:
         stop = sampling.get("stop") or []
         stop = [stop] if isinstance(stop, str) else list(stop)
         ids_all = self.tok([p for _, p, _ in flat], add_special_tokens=False)["input_ids"] if flat else []
-        # shortest prompts together: less padding (a sample's noise does not depend on its batch)
-        order = sorted(range(len(flat)), key=lambda j: len(ids_all[j]))
+        # similar lengths together: less padding (a sample's noise does not depend on its batch);
+        # longest first: the static cache sized for the first batch fits every later one, so the
+        # compiled decode step is built once per call (and out-of-memory shows at once)
+        order = sorted(range(len(flat)), key=lambda j: -len(ids_all[j]))
         texts: dict[int, Completion] = {}
         for i in range(0, len(order), self.batch_size):
             idx = order[i: i + self.batch_size]
