@@ -58,8 +58,9 @@ def configs(kind: str) -> list[tuple[str, dict[str, Any]]]:
         ("TRL defaults (batch 8, grad ckpt)", {"kind": "dpo", "args": dict(BASE_DPO)}),
         ("TRL + use_liger_kernel", {"kind": "dpo", "args": {**BASE_DPO, "use_liger_kernel": True}}),
         ("trainer=dpo_gpu", preset("dpo_gpu", args={"max_length": 2048})),
-        ("dpo_gpu without pack_pairs (padded, sdpa)", preset("dpo_gpu", pack_pairs=False, model_kwargs={},
-                                                            args={"max_length": 2048})),
+        ("dpo_gpu + pack_pairs (flex attention)", preset("dpo_gpu", pack_pairs=True,
+                                                         model_kwargs={"attn_implementation": "flex_attention"},
+                                                         args={"max_length": 2048})),
         ("dpo_gpu, 16 pairs per step", preset("dpo_gpu", args={"max_length": 2048, "per_device_train_batch_size": 16})),
         ("dpo_gpu + compile_layers", preset("dpo_gpu", compile_layers=True, args={"max_length": 2048})),
     ]

@@ -116,7 +116,7 @@ def _dpo_spec(tmp_path, name: str, **over) -> dict:
 
 
 def test_dpo_gpu_steps_equal_the_padded_reference(tmp_path):
-    """trainer=dpo_gpu (pack_pairs, flex attention, Liger, chunked head) against the same DPO on
+    """trainer=dpo_gpu + pack_pairs (flex attention, Liger, chunked head) against the same DPO on
     padded sdpa batches, from the same weights on the same batches: per-step loss and the rewards
     (which carry the reference model's log-probs) agree over 3 AdamW steps."""
     from datasets import Dataset
@@ -126,7 +126,8 @@ def test_dpo_gpu_steps_equal_the_padded_reference(tmp_path):
     synthetic.model("tiny", VOCAB, torch.float32).save_pretrained(tmp_path / "m")
     rows = synthetic.dpo_rows(48, VOCAB, seed=4, prompt=(5, 60), response=(10, 150))
     logs = []
-    for name, over in (("packed", {}), ("padded", {"pack_pairs": False, "model_kwargs": {}})):
+    packed_over = {"pack_pairs": True, "model_kwargs": {"attn_implementation": "flex_attention"}}
+    for name, over in (("packed", packed_over), ("padded", {"pack_pairs": False, "model_kwargs": {}})):
         spec = _dpo_spec(tmp_path, name, **over)
         trainer = entry.build_trainer(spec, entry.load_model(spec), synthetic.tokenizer(VOCAB), Dataset.from_list(rows))
         assert trainer.model.config._attn_implementation == ("flex_attention" if name == "packed" else "sdpa")
