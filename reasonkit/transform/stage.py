@@ -32,6 +32,8 @@ from reasonkit.transform.config import check
 
 # Layout of a transform record and the request assembly below; bump on any change.
 TRANSFORM_VERSION = "1"
+# How the work is batched, not what comes back (per-request seeds come from record ids).
+NOT_HASHED = ("batch_size",)
 
 
 def active(cfg) -> bool:
@@ -72,7 +74,7 @@ class TransformStage(Stage):
         t = cfg.transform
         if not active(cfg):
             return {"transform": t}
-        keys = {"transform": t, "prompt": prompts.identity(t.prompt), "model": cfg.teacher,
+        keys = {"transform": {k: t[k] for k in t if k not in NOT_HASHED}, "prompt": prompts.identity(t.prompt), "model": cfg.teacher,
                 "weights": models.fingerprint(cfg.teacher), "sampler": sampler_identity(cfg.sampler)}
         if t.after == "dataset":
             from reasonkit.data import load as data
@@ -167,9 +169,9 @@ class _Runner:
         return models.render(self.tok, text, self.cfg.teacher.system_prompt)
 
     def close(self) -> None:
-        if self.writers:
-            for w in self.writers:
-                w.close()
+        # An unfinished part stays ``.partial`` (closing a ShardWriter would mark it complete); its
+        # batches are already fsync'd, and the next run resumes from them.
+        self.writers = None
         if self.engine is not None:
             self.engine.close()
 
