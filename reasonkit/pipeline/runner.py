@@ -40,8 +40,7 @@ def _source(cfg: DictConfig, reader: str, dep: str) -> str:
     ``wraps(cfg)`` names ``dep`` stands in for it (``transform`` after ``judge``: select and score
     read the transformed samples), for every reader but itself."""
     for st in STAGES.values():
-        wraps = getattr(st, "wraps", None)
-        if st.name != reader and wraps is not None and wraps(cfg) == dep:
+        if st.name != reader and st.wraps(cfg) == dep:
             return st.name
     return dep
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from reasonkit.records import InputError
+
 LEVELS = ("problem", "sample")
 AFTER = ("judge", "dataset")
 APPLY = ("field", "response")
@@ -62,10 +64,10 @@ def check(c: Any) -> None:
     for key, value, allowed in (("level", c.level, LEVELS), ("after", c.after, AFTER), ("apply", c.apply, APPLY),
                                 ("bounds.unparsed", c.bounds.unparsed, UNPARSED)):
         if value not in allowed:
-            raise ValueError(f"transform.{key}: expected one of {', '.join(allowed)}, got {value!r}")
+            raise InputError(f"transform.{key}: expected one of {', '.join(allowed)}, got {value!r}")
     if c.after == "dataset" and (c.level != "problem" or c.apply != "field"):
-        raise ValueError("transform.after=dataset: there are no samples yet; expected level=problem and apply=field")
+        raise InputError("transform.after=dataset: there are no samples yet; expected level=problem and apply=field")
     if c.apply == "response" and c.level != "sample":
-        raise ValueError("transform.apply=response rewrites each sample's response; expected level=sample")
+        raise InputError("transform.apply=response rewrites each sample's response; expected level=sample")
     if int(c.batch_size) < 1:
-        raise ValueError(f"transform.batch_size: expected >= 1, got {c.batch_size}")
+        raise InputError(f"transform.batch_size: expected >= 1, got {c.batch_size}")

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from reasonkit.records import InputError
 from reasonkit.registry import Registry
 from reasonkit.think import strip_think
 
@@ -101,10 +102,10 @@ _TYPES: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (i
 def json_value(reply: str, cfg: ParserConfig) -> Any:
     """``key`` of the last JSON object in the reply that has it with the expected ``type``."""
     if not cfg.key:
-        raise ValueError("transform.parser.key: the json parser needs the key to read")
+        raise InputError("transform.parser.key: the json parser needs the key to read")
     want = _TYPES.get(cfg.type)
     if want is None:
-        raise ValueError(f"transform.parser.type: expected one of {', '.join(_TYPES)}, got {cfg.type!r}")
+        raise InputError(f"transform.parser.type: expected one of {', '.join(_TYPES)}, got {cfg.type!r}")
     body = final_part(reply)
     dec = json.JSONDecoder()
     for i in reversed([i for i, ch in enumerate(body) if ch == "{"][-50:]):
@@ -124,4 +125,4 @@ def get(name: str) -> Parser:
     try:
         return PARSERS.get(name)
     except KeyError as e:
-        raise ValueError(f"transform.parser.name: {e.args[0].split(': ', 1)[1]}") from None
+        raise InputError(f"transform.parser.name: {e.args[0].split(': ', 1)[1]}") from None

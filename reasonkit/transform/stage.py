@@ -27,6 +27,7 @@ from typing import Any, Iterable, Iterator
 from reasonkit import prompts
 from reasonkit.pipeline.artifacts import ShardWriter
 from reasonkit.pipeline.stage import Stage, StageContext, register
+from reasonkit.records import InputError
 from reasonkit.transform import parsers
 from reasonkit.transform.config import check
 
@@ -98,13 +99,15 @@ class TransformStage(Stage):
     def validate(self, cfg) -> None:
         t = cfg.transform
         if not active(cfg):
-            raise ValueError("stage=transform with transform=none: choose an option, e.g. transform=difficulty "
+            raise InputError("stage=transform with transform=none: choose an option, e.g. transform=difficulty "
                              "(conf/transform/)")
         check(t)
         parser = parsers.get(t.parser.name)
         prompts.load_prompt(t.prompt)
+        if parser.name == "json" and not t.parser.key:
+            raise InputError("transform.parser.key: the json parser needs the key to read")
         if (t.bounds.min is not None or t.bounds.max is not None) and parser.name == "text":
-            raise ValueError("transform.bounds: the text parser yields text, not a number; bounds need "
+            raise InputError("transform.bounds: the text parser yields text, not a number; bounds need "
                              "parser.name=int_range or json with type int/float")
 
     def run(self, ctx: StageContext) -> dict[str, Any]:

@@ -246,3 +246,17 @@ def test_resume_with_the_tiny_engine_equals_an_uninterrupted_run(tmp_path, tiny_
     # the tiny teacher emits noise: replies mostly do not parse, and each such record says why
     assert m["parse_errors"] == sum(r["difficulty"] is None for r in recs) and m["records"] == len(recs) == 48
     assert all(r["meta"]["transform"]["error"] for r in recs if r["difficulty"] is None)
+
+
+def test_config_mistakes_are_one_line(tmp_path, tiny_models):
+    from rk_helpers import run_rk
+
+    for overrides, line in ((["stage=transform"], "stage=transform with transform=none"),
+                            (["stage=transform", "transform=difficulty", "transform.after=dataset",
+                              "transform.level=sample"], "transform.after=dataset: there are no samples yet"),
+                            (["stage=transform", "transform=rewrite", "transform.after=dataset",
+                              "transform.apply=field", "transform.level=problem", "transform.bounds.min=2"],
+                             "transform.bounds: the text parser yields text")):
+        proc = run_rk(tmp_path / "o", "debug=tiny", *overrides, check=False)
+        assert proc.returncode != 0 and "Traceback" not in proc.stderr, proc.stderr[-2000:]
+        assert line in proc.stderr.strip().splitlines()[-1], proc.stderr[-500:]
