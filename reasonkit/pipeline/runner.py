@@ -37,10 +37,10 @@ class Step:
 
 def _source(cfg: DictConfig, reader: str, dep: str) -> str:
     """The stage whose artifact ``reader`` receives as its input ``dep``: a stage whose
-    ``wraps(cfg)`` names ``dep`` stands in for it (``transform`` after ``judge``: select and score
-    read the transformed samples), for every reader but itself."""
+    ``wraps(cfg, reader)`` names ``dep`` stands in for it (``transform`` after ``judge``: select
+    and score read the transformed samples)."""
     for st in STAGES.values():
-        if st.name != reader and st.wraps(cfg) == dep:
+        if st.name != reader and st.wraps(cfg, reader) == dep:
             return st.name
     return dep
 

@@ -4,10 +4,11 @@ problem or per sample with ``conf/prompt/<transform.prompt>.yaml``; the reply is
 
 Where it sits (``transform.after``):
 
-* ``judge``: reads the judged samples and *stands in for them*: every later stage that reads the
-  judge artifact (select, score, dynamics) reads the transform's records instead
-  (``wraps`` → ``reasonkit.pipeline.runner``), so ``transform=difficulty`` or ``transform=rewrite``
-  slots into any chain without touching the stages after it.
+* ``judge``: reads the judged samples and *stands in for them*: the stages that consume samples
+  (select, score, dynamics) read the transform's records instead of the judge artifact (``wraps``
+  → ``reasonkit.pipeline.runner``; the report still reads the judge's counts), so
+  ``transform=difficulty`` or ``transform=rewrite`` slots into any chain without touching the
+  stages after it.
 * ``dataset``: reads the train split's problems before anything is generated and writes the kept
   ones back as ``problems.jsonl`` (a ``dataset=jsonl`` file), so an expensive teacher only sees
   problems inside the difficulty bounds.
@@ -35,6 +36,8 @@ from reasonkit.transform.config import check
 TRANSFORM_VERSION = "1"
 # How the work is batched, not what comes back (per-request seeds come from record ids).
 NOT_HASHED = ("batch_size",)
+# Stages that read the judged samples themselves: after judge, they read the transformed ones.
+SAMPLE_READERS = ("select", "score", "dynamics")
 
 
 def active(cfg) -> bool:
@@ -61,9 +64,12 @@ class TransformStage(Stage):
     version = 1
     resumable = True
 
-    def wraps(self, cfg) -> str | None:
-        """The stage whose artifact this one replaces for every later reader."""
-        return "judge" if active(cfg) and cfg.transform.after == "judge" else None
+    def wraps(self, cfg, reader: str) -> str | None:
+        """The judged samples this stage replaces for the stages that consume samples (the
+        report keeps reading the judge's own counts)."""
+        if reader in SAMPLE_READERS and active(cfg) and cfg.transform.after == "judge":
+            return "judge"
+        return None
 
     def needs(self, cfg):
         return ("judge",) if active(cfg) and cfg.transform.after == "judge" else ()

@@ -167,9 +167,10 @@ def test_splice_and_missing_input_named(tmp_path, tiny_models):
 
     for option, source in (("none", "judge"), ("difficulty", "transform"), ("rewrite", "transform")):
         cfg = _compose(tmp_path, f"transform={option}", "selection=llh_highest_mean")
-        steps = {s.stage.name: s for s in plan(cfg, ArtifactStore(tmp_path / "a"), ["select"])}
+        steps = {s.stage.name: s for s in plan(cfg, ArtifactStore(tmp_path / "a"), ["report"])}
         assert steps["select"].inputs["judge"].stage == source
         assert steps["score"].inputs["judge"].stage == source
+        assert steps["report"].inputs["judge"].stage == "judge"  # the judge's own counts
         if source == "transform":
             assert steps["transform"].inputs["judge"].stage == "judge"
     cfg = _compose(tmp_path, "transform=difficulty", "stage=select")
