@@ -20,6 +20,7 @@ from reasonkit.selection.config import SelectionConfig
 from reasonkit.selection.scoring import ScoreConfig
 from reasonkit.tracking.config import TrackingConfig
 from reasonkit.training.config import TrainerConfig
+from reasonkit.transform.config import TransformConfig
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 
@@ -63,6 +64,7 @@ class RootConfig:
     local: LocalConfig = field(default_factory=LocalConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
+    transform: TransformConfig = field(default_factory=TransformConfig)
 
 
 def register() -> None:

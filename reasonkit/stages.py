@@ -8,3 +8,4 @@ from reasonkit.report import stage as _report  # noqa: F401
 from reasonkit.selection import score_stage as _score  # noqa: F401
 from reasonkit.selection import stage as _select  # noqa: F401
 from reasonkit.training import stage as _train  # noqa: F401
+from reasonkit.transform import stage as _transform  # noqa: F401

@@ -11,7 +11,8 @@ from reasonkit.registry import Registry
 # ``conf/judge/<name>.yaml`` → the module whose class registers ``<name>`` (imported on first use)
 JUDGES: Registry = Registry("judge", "reasonkit.judging", modules={
     "math": "math_judge", "vote": "vote", "judge_vote": "vote", "code": "code_judge",
-    "choice": "choice", "critique": "choice", "llm": "llm"})
+    "choice": "choice", "critique": "choice", "llm": "llm",
+    "llm_vote": "llm_vote"})
 
 
 class Judge(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-JUDGE_NAMES = ("math", "vote", "judge_vote", "code", "choice", "critique", "llm")
+JUDGE_NAMES = ("math", "vote", "judge_vote", "code", "choice", "critique", "llm", "llm_vote")
 
 
 @dataclass
@@ -79,6 +79,23 @@ class LLMJudgeConfig:
 
 
 @dataclass
+class LLMVoteConfig:
+    """``judge=llm_vote``: the judge model clusters a problem's answers; its reply must contain a
+    JSON object of counts. Placeholders: {prompt}, {answers} (numbered, one per line), {n}."""
+
+    prompt: str = (
+        "Below are {n} final answers that different solutions gave to the same problem.\n\n"
+        "Problem:\n{prompt}\n\nAnswers:\n{answers}\n\n"
+        "Group the answers that are mathematically equivalent. Reply with a JSON object only: one key "
+        "per group, the group's answer copied exactly from the list, and as value the number of listed "
+        'answers in that group, e.g. {{"1/2": 5, "3": 2}}.')
+    sampling: dict[str, Any] = field(
+        default_factory=lambda: {"temperature": 0.0, "max_tokens": 1024})
+    seed: int = 0
+    batch_size: int = 256  # samples per engine call (whole problems)
+
+
+@dataclass
 class JudgeConfig:
     """The ``judge`` group. ``name`` selects the judge; other fields are read by the judges that
     need them and ignored by the rest."""
@@ -113,3 +130,4 @@ class JudgeConfig:
 
     code: SandboxConfig = field(default_factory=SandboxConfig)
     llm: LLMJudgeConfig = field(default_factory=LLMJudgeConfig)
+    llm_vote: LLMVoteConfig = field(default_factory=LLMVoteConfig)

@@ -72,6 +72,7 @@ ALLOWED_READS: dict[str, str] = {
     "judge.workers": "judge process-pool size",
     "judge.timeout_workers": "judge process-pool size",
     "judge.batch_size": "records per judge batch",
+    "transform.batch_size": "requests per engine call and append batch; per-request seeds make output independent of it",
     "judge.sandbox.uid_base": "uids of concurrent sandboxes",
     "trainer.launcher": "how ranks are started (python or accelerate); the trainer args decide the result",
 }

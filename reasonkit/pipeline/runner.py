@@ -35,6 +35,16 @@ class Step:
     code: dict[str, str]
 
 
+def _source(cfg: DictConfig, reader: str, dep: str) -> str:
+    """The stage whose artifact ``reader`` receives as its input ``dep``: a stage whose
+    ``wraps(cfg, reader)`` names ``dep`` stands in for it (``transform`` after ``judge``: select
+    and score read the transformed samples)."""
+    for st in STAGES.values():
+        if st.name != reader and st.wraps(cfg, reader) == dep:
+            return st.name
+    return dep
+
+
 def plan(cfg: DictConfig, store: ArtifactStore, targets: list[str]) -> list[Step]:
     """Topologically ordered steps needed for ``targets`` (dependencies first, each once)."""
     steps: dict[str, Step] = {}
@@ -47,7 +57,7 @@ def plan(cfg: DictConfig, store: ArtifactStore, targets: list[str]) -> list[Step
         if name in chain:
             raise ValueError(f"stage dependency cycle: {' -> '.join(chain + (name,))}")
         stage = STAGES[name]
-        ins = {dep: visit(dep, chain + (name,)).artifact for dep in stage.needs(cfg)}
+        ins = {dep: visit(_source(cfg, name, dep), chain + (name,)).artifact for dep in stage.needs(cfg)}
         keys = _canonical(stage.keys(cfg))
         code = stage.code(cfg)
         art = store.artifact(name, stage.label(cfg),

@@ -46,6 +46,12 @@ class Stage:
         """Upstream stages this run needs (some stages' inputs depend on config)."""
         return self.inputs
 
+    def wraps(self, cfg: DictConfig, reader: str) -> str | None:
+        """The input of stage ``reader`` whose artifact this stage stands in for (``transform``
+        after ``judge``: select and score read the transformed samples, report still reads the
+        judge's counts); None for most stages. The runner wires it (``runner._source``)."""
+        return None
+
     def keys(self, cfg: DictConfig) -> dict[str, Any]:
         """The resolved config subtree that determines this stage's output."""
         raise NotImplementedError

@@ -1,7 +1,7 @@
 """Every config value a stage reads while it runs is part of its artifact identity (or on the
 allow-list in ``reasonkit.pipeline.identity`` with its reason).
 
-The whole pipeline (generate → judge → score → select → format → train → eval → report) runs
+The whole pipeline (generate → judge → transform → score → select → format → train → eval → report) runs
 in this process on the tiny models with every config read recorded per stage: reads while the
 stage computes its keys (and the subtrees it puts into them) are covered; any other read while it
 runs is a hole, named in the failure.
@@ -17,7 +17,9 @@ from rk_helpers import MODELS
 
 pytestmark = pytest.mark.slow
 
-PIPELINE = ["generate", "judge", "score", "select", "format", "train", "eval", "report"]
+# transform=difficulty puts the transform stage between judge and score/select (it stands in for
+# the judged samples there), so its reads are checked too.
+PIPELINE = ["generate", "judge", "transform", "score", "select", "format", "train", "eval", "report"]
 
 
 def _compose(tmp_path, *overrides: str):
@@ -25,6 +27,7 @@ def _compose(tmp_path, *overrides: str):
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base=None):
         return compose("config", overrides=[f"paths.outputs={tmp_path}", f"paths.models={MODELS}", "debug=tiny",
                                              "selection=llh_highest_mean", f"pipeline=[{','.join(PIPELINE)}]",
+                                             "transform=difficulty", "transform.sampling.max_tokens=32",
                                              *overrides])
 
 

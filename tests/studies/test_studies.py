@@ -36,12 +36,17 @@ class Study:
 
 
 STUDIES = [
-    Study("pseudo_label", ["gold_label", "vote", "judge_vote"], ("generate",), ("judge.min_count=2",),
-          [("llm_judge", "[generate,judge]", "the toy teacher cannot write a JSON verdict")]),
-    Study("rejection_sampling", ["sft_rejection", "sft_pass_band", "dpo_silc", "simpo_silc", "sharegpt_export"],
-          ("generate", "judge"), ("sampler.n=4",),
+    Study("pseudo_label", ["gold_label", "vote", "judge_vote"], ("generate",),
+          ("judge.min_count=2", "judge.llm_vote.sampling.max_tokens=64"),
+          [("llm_judge", "[generate,judge]", "the toy teacher cannot write a JSON verdict"),
+           ("llm_vote", "[generate,judge]", "the toy teacher cannot write JSON answer counts")]),
+    Study("rejection_sampling", ["sft_rejection", "sft_pass_band", "sft_rewrite", "dpo_silc", "simpo_silc",
+                                 "sharegpt_export"],
+          ("generate", "judge"), ("sampler.n=4", "transform.sampling.max_tokens=64"),
           [("dpo_short_long", "[generate,judge,select]",
-            "the toy teacher's correct responses of one problem all have the same length")]),
+            "the toy teacher's correct responses of one problem all have the same length"),
+           ("sft_difficulty", "[generate,judge,select]",
+            "the toy teacher cannot write a difficulty label: every problem is unlabelled and dropped")]),
     Study("critique_ft", ["cft", "sft_baseline"], ("generate", "judge"), ("sampler.n=4",)),
     Study("r1_traces", ["sft_r1_correct", "sft_r1_all", "size_1000", "size_2000", "size_4000"],
           ("generate", "judge"), (),
@@ -129,18 +134,32 @@ def test_study_runs_and_shares_stages(study: Study, tmp_path: Path, tiny_models)
             continue
         for stage in set(study.shared) & set(pipeline.strip("[]").split(",")):
             assert [k for k, _ in ev[stage]] == ["reusing"], f"{row}: {stage} not reused: {ev[stage]}"
+        if ev["transform"]:  # the row's LLM transform ran once, each unparsed reply recorded
+            (kind, path), = ev["transform"]
+            m = json.loads((Path(path) / "manifest.json").read_text())["metrics"]
+            assert kind == "computing" and m["records"] == m["parsed"] + m["parse_errors"] > 0, m
+            print(f"[{study.name}] {row}: transform {m}")
 
 
 @pytest.mark.slow
-def test_llm_judge_row_records_parse_errors(tmp_path: Path, tiny_models):
-    """The pseudo_label llm_judge row on the toy teacher: every verdict is a recorded parse error
-    (never a guessed verdict), which is why CI runs that row to judge only."""
+@pytest.mark.parametrize("row", ["llm_judge", "llm_vote"])
+def test_llm_rows_record_parse_errors(row: str, tmp_path: Path, tiny_models):
+    """The pseudo_label LLM rows on the toy teacher: every unparsable reply is a recorded parse
+    error (never a guessed verdict or label), which is why CI runs these rows to judge only."""
     out = tmp_path / "outputs"
-    _reasonkit(out, "experiment=pseudo_label/llm_judge", "pipeline=[generate,judge]")
+    _reasonkit(out, f"experiment=pseudo_label/{row}", "pipeline=[generate,judge]",
+               "judge.llm_vote.sampling.max_tokens=64")
     (judge,) = [d for d in (out / "artifacts" / "judge").iterdir() if d.is_dir()]
     stats = json.loads((judge / "manifest.json").read_text())["judge_stats"]
     recs = [json.loads(line) for sh in judge.glob("part-*.jsonl") for line in open(sh)]
-    assert recs and stats["samples"] == len(recs) == stats["requests"]
-    assert stats["parse_errors"] == sum("judge_error" in r["meta"] for r in recs) > 0
-    assert all(r["label_source"] == "llm" for r in recs)
-    assert all(r["correct"] is False for r in recs if "judge_error" in r["meta"])
+    errors = [r for r in recs if "judge_error" in r["meta"]]
+    assert recs and errors and all(r["correct"] is False for r in errors)
+    if row == "llm_judge":  # one request per sample
+        assert stats["samples"] == len(recs) == stats["requests"]
+        assert stats["parse_errors"] == len(errors)
+        assert all(r["label_source"] == "llm" for r in recs)
+    else:  # one request per problem with an answer; its error is on each of its samples
+        answered = {r["problem_id"] for r in recs if r["extracted"] is not None}
+        assert stats["requests"] == len(answered) and stats["problems"] == len({r["problem_id"] for r in recs})
+        assert stats["parse_errors"] == len({r["problem_id"] for r in errors})
+        assert all(r["label_source"] == ("llm_vote" if r["meta"]["vote"]["answer"] else "none") for r in recs)

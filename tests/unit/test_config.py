@@ -12,7 +12,8 @@ from reasonkit.config import CONF_DIR, register
 register()
 GROUPS = {"model@teacher": "model", "model@student": "model", "dataset": "dataset", "sampler": "sampler",
           "judge": "judge", "score": "score", "selection": "selection", "format": "format", "trainer": "trainer", "eval": "eval",
-          "paths": "paths", "tracking": "tracking", "debug": "debug", "experiment": "experiment"}
+          "paths": "paths", "tracking": "tracking", "debug": "debug", "experiment": "experiment",
+          "transform": "transform"}
 
 
 def options(group_dir: str) -> list[str]:
