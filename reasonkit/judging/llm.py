@@ -7,11 +7,12 @@ parse error (verdict false), never a guess.
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
-from ..engines.base import Engine, GenRequest, sample_seed
 from reasonkit.think import THINK_VERSION
 
+from ..engines.base import Engine, GenRequest, sample_seed
 from .base import JUDGES, BaseJudge
 from .config import JudgeConfig
 from .extract import EXTRACT_VERSION, strip_reasoning
@@ -27,56 +28,74 @@ class VerdictParseError(ValueError):
     pass
 
 
-def parse_verdict(text: str, think_tags=("think",)) -> dict[str, Any]:
-    """The last JSON object in ``text`` (after its reasoning) that fits the schema."""
-    body = strip_reasoning(text or "", think_tags)
+def last_json_object(body: str, problems_of: Callable[[Any], list[str]], what: str,
+                     error: type[ValueError]) -> dict[str, Any]:
+    """The last JSON object in ``body`` for which ``problems_of`` finds nothing wrong; otherwise
+    ``error`` naming the closest candidate's problems. Models quote examples and change their minds:
+    the last object that fits is their answer."""
     dec = json.JSONDecoder()
-    starts = [i for i, ch in enumerate(body) if ch == "{"][-50:]
     problems = []
-    for i in reversed(starts):
+    for i in reversed([i for i, ch in enumerate(body) if ch == "{"][-50:]):
         try:
             obj, _ = dec.raw_decode(body, i)
         except json.JSONDecodeError:
             continue
         if not isinstance(obj, dict):
             continue
-        bad = [f"'{k}' must be {t.__name__ if isinstance(t, type) else '/'.join(x.__name__ for x in t)}"
-               for k, t in VERDICT_SCHEMA.items() if not isinstance(obj.get(k), t)]
-        bad += [f"'{k}' has type {type(obj[k]).__name__}" for k, t in OPTIONAL_KEYS.items()
-                if k in obj and not isinstance(obj[k], t)]
+        bad = problems_of(obj)
         if not bad:
             return obj
         problems.append("; ".join(bad))
     detail = f" (closest: {problems[0]})" if problems else ""
-    raise VerdictParseError(f'no JSON object with a boolean "correct" in the judge reply{detail}')
+    raise error(f"no JSON object {what} in the reply{detail}")
 
 
-@JUDGES.register("llm")
-class LLMJudge(BaseJudge):
-    name = "llm"
+def parse_verdict(text: str, think_tags=("think",)) -> dict[str, Any]:
+    """The last JSON object in ``text`` (after its reasoning) that fits the schema."""
+    def problems_of(obj: dict) -> list[str]:
+        bad = [f"'{k}' must be {t.__name__ if isinstance(t, type) else '/'.join(x.__name__ for x in t)}"
+               for k, t in VERDICT_SCHEMA.items() if not isinstance(obj.get(k), t)]
+        return bad + [f"'{k}' has type {type(obj[k]).__name__}" for k, t in OPTIONAL_KEYS.items()
+                      if k in obj and not isinstance(obj[k], t)]
+
+    return last_json_object(strip_reasoning(text or "", think_tags), problems_of,
+                            'with a boolean "correct"', VerdictParseError)
+
+
+class EngineJudge(BaseJudge):
+    """A judge that asks a model through an ``Engine`` (``needs_engine``): ``judge=llm``,
+    ``judge=llm_vote``."""
+
     needs_engine = True
-    version = f"{LLM_VERSION}+x{EXTRACT_VERSION}+t{THINK_VERSION}"
 
     @classmethod
-    def from_config(cls, cfg: JudgeConfig, engine: Any = None, render: Any = None) -> "LLMJudge":
+    def from_config(cls, cfg: JudgeConfig, engine: Any = None, render: Any = None) -> EngineJudge:
         return cls(cfg, engine, render)
 
     @classmethod
     def code_versions(cls, cfg: JudgeConfig) -> dict[str, str]:
         from .math_judge import checker_versions
 
-        # the {extracted} field runs the extractor, whose fallback is math-verify's parser
+        # the answers it shows the model come from the extractor, whose fallback is math-verify's parser
         return {**super().code_versions(cfg), "math_verify": checker_versions()["math_verify"]}
 
-    def __init__(self, cfg: JudgeConfig, engine: Engine, render: Callable[[str], str] | None = None
-                 ) -> None:
+    def __init__(self, cfg: JudgeConfig, engine: Engine, render: Callable[[str], str] | None = None) -> None:
         super().__init__()
         if engine is None:
-            raise ValueError("judge=llm needs an engine: build_judge(cfg, engine=...)")
+            raise ValueError(f"judge={self.name} needs an engine: build_judge(cfg, engine=...)")
         self.cfg = cfg
         self.engine = engine
         self.render = render or (lambda text: text)
         self.extract = extractor(cfg)
+
+
+@JUDGES.register("llm")
+class LLMJudge(EngineJudge):
+    name = "llm"
+    version = f"{LLM_VERSION}+x{EXTRACT_VERSION}+t{THINK_VERSION}"
+
+    def __init__(self, cfg: JudgeConfig, engine: Engine, render: Callable[[str], str] | None = None) -> None:
+        super().__init__(cfg, engine, render)
         self.stats.update(parse_errors=0, requests=0)
 
     def _prompt(self, s: dict[str, Any]) -> str:

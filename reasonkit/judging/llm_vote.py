@@ -14,16 +14,16 @@ reply length; ``meta.vote.matched`` records how many samples the key matched, be
 """
 from __future__ import annotations
 
-import json
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from reasonkit.think import THINK_VERSION
 
 from ..engines.base import Engine, GenRequest, sample_seed
-from .base import JUDGES, BaseJudge, iter_batches
+from .base import JUDGES, iter_batches
 from .config import JudgeConfig
 from .extract import EXTRACT_VERSION, strip_reasoning
-from .math_judge import extractor
+from .llm import EngineJudge, last_json_object
 from .normalize import answer_key
 
 LLM_VOTE_VERSION = "1"
@@ -36,32 +36,24 @@ class CountsParseError(ValueError):
 def parse_counts(text: str, answers: list[str], think_tags=("think",)) -> dict[str, int]:
     """The last JSON object in ``text`` (after its reasoning) that is a valid ``{answer: count}``
     for these ``answers``, in the model's order."""
-    body = strip_reasoning(text or "", think_tags)
     keys = {answer_key(a) for a in answers}
-    dec = json.JSONDecoder()
-    problems: list[str] = []
-    for i in reversed([i for i, ch in enumerate(body) if ch == "{"][-50:]):
-        try:
-            obj, _ = dec.raw_decode(body, i)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(obj, dict) or not obj:
-            continue
+
+    def problems_of(obj: dict) -> list[str]:
+        if not obj:
+            return ["it is empty"]
         bad = [f"count of {k!r} is {v!r}" for k, v in obj.items()
                if not isinstance(v, int) or isinstance(v, bool) or v < 0]
         if not bad and sum(obj.values()) > len(answers):
             bad.append(f"counts sum to {sum(obj.values())} but {len(answers)} answers were listed")
         if not bad and max(obj.values()) < 1:
             bad.append("no answer has a positive count")
-        if not bad:
-            win = winner(obj)
-            if answer_key(str(win)) not in keys:
-                bad.append(f"the winning answer {win!r} is not one of the listed answers")
-        if not bad:
-            return {str(k): v for k, v in obj.items()}
-        problems.append("; ".join(bad))
-    detail = f" (closest: {problems[0]})" if problems else ""
-    raise CountsParseError(f"no JSON object of answer counts in the reply{detail}")
+        if not bad and answer_key(str(winner(obj))) not in keys:
+            bad.append(f"the winning answer {winner(obj)!r} is not one of the listed answers")
+        return bad
+
+    obj = last_json_object(strip_reasoning(text or "", think_tags), problems_of, "of answer counts",
+                           CountsParseError)
+    return {str(k): v for k, v in obj.items()}
 
 
 def winner(counts: dict[str, int]) -> str:
@@ -70,30 +62,12 @@ def winner(counts: dict[str, int]) -> str:
 
 
 @JUDGES.register("llm_vote")
-class LLMVoteJudge(BaseJudge):
+class LLMVoteJudge(EngineJudge):
     name = "llm_vote"
-    needs_engine = True
     version = f"{LLM_VOTE_VERSION}+x{EXTRACT_VERSION}+t{THINK_VERSION}"
 
-    @classmethod
-    def from_config(cls, cfg: JudgeConfig, engine: Any = None, render: Any = None) -> "LLMVoteJudge":
-        return cls(cfg, engine, render)
-
-    @classmethod
-    def code_versions(cls, cfg: JudgeConfig) -> dict[str, str]:
-        from .math_judge import checker_versions
-
-        # the extractor's last resort is math-verify's parser
-        return {**super().code_versions(cfg), "math_verify": checker_versions()["math_verify"]}
-
     def __init__(self, cfg: JudgeConfig, engine: Engine, render: Callable[[str], str] | None = None) -> None:
-        super().__init__()
-        if engine is None:
-            raise ValueError("judge=llm_vote needs an engine: build_judge(cfg, engine=...)")
-        self.cfg = cfg
-        self.engine = engine
-        self.render = render or (lambda text: text)
-        self.extract = extractor(cfg)
+        super().__init__(cfg, engine, render)
         self.stats.update(problems=0, confident=0, ties=0, requests=0, parse_errors=0,
                           label_source={"llm_vote": 0, "none": 0})
 
