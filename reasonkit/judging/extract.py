@@ -106,24 +106,47 @@ def _match_braces(text: str) -> dict[int, int]:
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 
 
+def _closing_brace(text: str, j: int) -> int | None:
+    """The ``}`` that closes the ``{`` at ``j`` (same rules as ``_match_braces``), scanning only
+    from ``j``: the last box of a long response closes within a few characters of it."""
+    depth = 0
+    for m in _BRACE_TOKEN_RE.finditer(text, j):
+        t = m.group()
+        if t == "{":
+            depth += 1
+        elif t == "}":
+            depth -= 1
+            if depth == 0:
+                return m.start()
+    return None
+
+
+_BRACE_TOKEN_RE = re.compile(r"\\.|[{}]", re.DOTALL)
+
+
 def _last_boxed_span(text: str) -> tuple[str, int, int] | None:
-    """(content, start of ``\\boxed``, end after the box) of the last complete box."""
+    """(content, start of ``\\boxed``, end after the box) of the last complete box. The first
+    candidate is closed by a local scan; only when it is unclosed (a cut response) are all braces
+    matched once, so many unclosed boxes stay linear."""
     marks = list(_BOX_RE.finditer(text))
     if not marks:
         return None
-    pairs = None
+    pairs: dict[int, int] | None = None
     for m in reversed(marks):
         j = m.end()
         while j < len(text) and text[j] in " \t":
             j += 1
         if j < len(text) and text[j] == "{":
             if pairs is None:
-                pairs = _match_braces(text)
-            end = pairs.get(j)
+                end = _closing_brace(text, j)
+                if end is None:
+                    pairs = _match_braces(text)
+            else:
+                end = pairs.get(j)
             if end is not None:
                 return text[j + 1:end], m.start(), end + 1
             continue  # truncated box: try an earlier one
-        if j > m.end():  # "\boxed 5": the argument runs to whitespace or '$'
+        if j > m.end():  # "\\boxed 5": the argument runs to whitespace or '$'
             k = j
             while k < len(text) and text[k] not in " \t\n$":
                 k += 1
