@@ -3,9 +3,15 @@ load, so the forkserver that preloads this module pays the import once for all w
 from __future__ import annotations
 
 import logging
+import re
+from dataclasses import replace
+from functools import lru_cache
+from itertools import groupby
 from typing import Any
 
+from latex2sympy2_extended.math_normalization import normalize_latex
 from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
+from math_verify.parser import extract_expr, get_extraction_regexes
 
 _OPTS: dict[str, Any] = {}
 _GOLD: dict[str, Any] = {}
@@ -44,11 +50,65 @@ def verify_task(task: tuple[str, str]) -> bool:
 
 
 _EXTRACTION = (LatexExtractionConfig(), ExprExtractionConfig())
+# a normalized LaTeX string that latex2sympy certainly parses: a plain number or a fraction of two
+_CERTAIN_LATEX_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?|-?\\frac\{[0-9]{1,15}\}\{[1-9][0-9]{0,14}\}")
+
+
+@lru_cache(maxsize=1)
+def _pattern_groups() -> list[list[tuple[re.Pattern[str], Any]]]:
+    """math-verify's own extraction regexes for ``_EXTRACTION``, grouped by priority as its
+    ``extract_target_from_pred`` groups them (latex before expr within a priority)."""
+    rows = [(p, target, prio) for pats, target in get_extraction_regexes(list(_EXTRACTION)) for p, prio in pats]
+    rows.sort(key=lambda r: r[2])
+    return [[(p, t) for p, t, _ in grp] for _, grp in groupby(rows, key=lambda r: r[2])]
+
+
+_UNSURE = object()
+
+
+def _first_match(text: str) -> Any:
+    """What math-verify's parser returns for ``text`` (see ``parse_answer``) when the first match
+    it tries certainly parses: a plain number (its expr reader makes a sympy Number), or LaTeX
+    that normalizes to a number or a simple fraction. Found with its own regexes, priorities and
+    normalization, but without its ANTLR LaTeX parser. ``_UNSURE`` otherwise (the caller runs the
+    parser). Why: ANTLR parsing is most of a tail parse's cost, and the first candidate is
+    usually a plain number. None: math-verify finds no candidate at all."""
+    for group in _pattern_groups():
+        best = None
+        for pat, target in group:
+            for m in pat.finditer(text):
+                if best is None or (m.end(), -m.start()) > (best[0].end(), -best[0].start()):
+                    best = (m, target)
+        if best is None:
+            continue
+        m, target = best
+        if isinstance(target, ExprExtractionConfig):
+            g = m.groupdict()
+            if not any(v for k, v in g.items() if k.startswith(("integer", "decimal"))):
+                return _UNSURE  # an expression: sympy's parse_expr decides
+            value, s = extract_expr(m)
+            return s if value is not None and s else _UNSURE
+        if not isinstance(target, LatexExtractionConfig):
+            return _UNSURE
+        strs = []
+        for name, val in m.groupdict().items():  # the groups extract_latex reads, in its order
+            if val and (name.startswith("first_latex") or (name.startswith("next") and "_latex" in name)):
+                cfg = target.normalization_config
+                if name.split("_")[1] == "latexBoxed":
+                    cfg = replace(cfg, boxed="last")
+                strs.append(normalize_latex(val, config=cfg))
+        if not strs or not all(_CERTAIN_LATEX_RE.fullmatch(x) for x in strs):
+            return _UNSURE
+        return " and ".join(strs)
+    return None
 
 
 def parse_answer(text: str) -> str | None:
     """The answer math-verify's own parser finds in free text (LaTeX first, then a plain
     expression), as the string it matched; None when it finds none."""
+    quick = _first_match(text)
+    if quick is not _UNSURE:
+        return quick
     found = parse(text, list(_EXTRACTION), parsing_timeout=None)
     if len(found) >= 2 and isinstance(found[-1], str) and found[-1].strip():
         s = found[-1]

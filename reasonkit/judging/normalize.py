@@ -39,21 +39,51 @@ _SLASH_RE = re.compile(r"(-?)([0-9]{1,15})/([0-9]{1,15})")
 _TEXFRAC_RE = re.compile(r"(-?)\\frac\{(-?[0-9]{1,15})\}\{([0-9]{1,15})\}")
 
 
+# spellings of a plain number that math-verify's LaTeX normalization reduces to the number:
+# "10,\!080" (thin-space thousands), "30^\circ" (degrees are dropped: convert_degrees=False),
+# "\frac59" / "\frac 9{19}" (one-character fraction arguments)
+_THIN_THOUSANDS_RE = re.compile(r"(-?[0-9]{1,3}(?:,\\![ ]?[0-9]{3})+)")
+_DEGREE_RE = re.compile(r"\^(?:\\circ|\{\\circ\})$")
+_SHORT_FRAC_RE = re.compile(r"\\frac(?:([0-9])|\{([0-9]{1,15})\})(?:([0-9])|\{([0-9]{1,15})\})")
+
+
+def _short_frac(m: re.Match[str]) -> str:
+    return "\\frac{%s}{%s}" % (m.group(1) or m.group(2), m.group(3) or m.group(4))
+
+
 def plain_number(s: str) -> Fraction | None:
     """Exact value of a plain numeric literal as math-verify parses it: an integer, a decimal,
-    ``a/b`` or ``\\frac{a}{b}`` (after ``answer_key``), at most 15 significant digits (beyond
-    that math-verify's 15-digit floats no longer compare exactly)."""
-    s = answer_key(s).replace("\\dfrac", "\\frac")
+    ``a/b`` or ``\\frac{a}{b}`` (after ``answer_key``; also ``10,\\!080``, ``30^\\circ``,
+    ``\\frac59``), at most 15 significant digits (beyond that math-verify's 15-digit floats no
+    longer compare exactly)."""
+    raw = s.strip()
+    if _THIN_THOUSANDS_RE.fullmatch(raw):
+        raw = re.sub(r"[^0-9-]", "", raw)
+    s = answer_key(raw).replace("\\dfrac", "\\frac")
+    s = _DEGREE_RE.sub("", s)
     if _DEC_RE.fullmatch(s):
         digits = s.lstrip("-").replace(".", "").lstrip("0")
         if len(digits) > 15:
             return None
         return Fraction(s if s not in ("-", ".") else "x")
+    if s.startswith(("\\frac", "-\\frac")):
+        s = _SHORT_FRAC_RE.sub(_short_frac, s, count=1)
     m = _SLASH_RE.fullmatch(s) or _TEXFRAC_RE.fullmatch(s)
     if m and int(m.group(3)) != 0:
         v = Fraction(int(m.group(2)), int(m.group(3)))
         return -v if m.group(1) else v
     return None
+
+
+# "x = 66", "b=-1": math-verify compares the right-hand side of an equation with a gold that is
+# no equation. The left side is one letter that sympy keeps a plain symbol (not e, i, E, I, N,
+# O, Q, S: constants or functions there).
+_ASSIGN_RE = re.compile(r"([a-dfghj-zABCDFGHJ-MPRT-Z])=([^=<>]+)")
+
+
+def _rhs(answer: str) -> str | None:
+    m = _ASSIGN_RE.fullmatch(answer_key(answer))
+    return m.group(2) if m else None
 
 
 def fast_verdict(gold: str, answer: str) -> bool | None:
@@ -72,6 +102,8 @@ def fast_verdict(gold: str, answer: str) -> bool | None:
         return g == a
     try:
         gv, av = plain_number(gold), plain_number(answer)
+        if gv is not None and av is None and (rhs := _rhs(answer)) is not None:
+            av = plain_number(rhs)
     except (ValueError, ZeroDivisionError):
         return None
     if gv is not None and av is not None:
