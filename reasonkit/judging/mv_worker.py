@@ -13,6 +13,8 @@ from latex2sympy2_extended.math_normalization import normalize_latex
 from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 from math_verify.parser import extract_expr, get_extraction_regexes
 
+from .numeval import evaluate
+
 _OPTS: dict[str, Any] = {}
 _GOLD: dict[str, Any] = {}
 
@@ -50,8 +52,16 @@ def verify_task(task: tuple[str, str]) -> bool:
 
 
 _EXTRACTION = (LatexExtractionConfig(), ExprExtractionConfig())
-# a normalized LaTeX string that latex2sympy certainly parses: a plain number or a fraction of two
-_CERTAIN_LATEX_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?|-?\\frac\{[0-9]{1,15}\}\{[1-9][0-9]{0,14}\}")
+# a normalized LaTeX string that latex2sympy certainly parses: a plain number, a fraction of two,
+# "x = <number>", or an expression of reasonkit's own small arithmetic grammar (numeval; checked
+# against latex2sympy on random expressions of that grammar in the tests)
+_CERTAIN_LATEX_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?|-?\\frac\{[0-9]{1,15}\}\{[1-9][0-9]{0,14}\}|"
+                               r"[A-Za-z] ?= ?-?[0-9]+(?:\.[0-9]+)?")
+_PLAIN_NUMBER_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+def _certain_latex(s: str) -> bool:
+    return bool(_CERTAIN_LATEX_RE.fullmatch(s)) or evaluate(s) is not None
 
 
 @lru_cache(maxsize=1)
@@ -64,15 +74,17 @@ def _pattern_groups() -> list[list[tuple[re.Pattern[str], Any]]]:
 
 
 _UNSURE = object()
+_CERTAIN = object()  # a value known to exist without having been computed
 
 
 def _first_match(text: str) -> Any:
-    """What math-verify's parser returns for ``text`` (see ``parse_answer``) when the first match
-    it tries certainly parses: a plain number (its expr reader makes a sympy Number), or LaTeX
-    that normalizes to a number or a simple fraction. Found with its own regexes, priorities and
-    normalization, but without its ANTLR LaTeX parser. ``_UNSURE`` otherwise (the caller runs the
-    parser). Why: ANTLR parsing is most of a tail parse's cost, and the first candidate is
-    usually a plain number. None: math-verify finds no candidate at all."""
+    """``parse(text)`` as math-verify computes it, where the first candidate it tries certainly
+    parses: ``[value, string]``, with ``_CERTAIN`` for a LaTeX value that latex2sympy certainly
+    produces but was not run. Found with math-verify's own regexes, priorities (rightmost match
+    of the first priority that has one) and normalization; only the ANTLR LaTeX parser is
+    skipped. ``[]``: no candidate at all; ``_UNSURE``: the first candidate may fail (the caller
+    runs the parser). Why: ANTLR parsing is most of a tail parse's cost, and the first candidate
+    is usually a plain number or a short expression."""
     for group in _pattern_groups():
         best = None
         for pat, target in group:
@@ -83,11 +95,8 @@ def _first_match(text: str) -> Any:
             continue
         m, target = best
         if isinstance(target, ExprExtractionConfig):
-            g = m.groupdict()
-            if not any(v for k, v in g.items() if k.startswith(("integer", "decimal"))):
-                return _UNSURE  # an expression: sympy's parse_expr decides
-            value, s = extract_expr(m)
-            return s if value is not None and s else _UNSURE
+            value, s = extract_expr(m)  # sympy's Number / parse_expr: no ANTLR
+            return [value, s] if value is not None and s else _UNSURE
         if not isinstance(target, LatexExtractionConfig):
             return _UNSURE
         strs = []
@@ -97,29 +106,40 @@ def _first_match(text: str) -> Any:
                 if name.split("_")[1] == "latexBoxed":
                     cfg = replace(cfg, boxed="last")
                 strs.append(normalize_latex(val, config=cfg))
-        if not strs or not all(_CERTAIN_LATEX_RE.fullmatch(x) for x in strs):
+        if not strs or not all(_certain_latex(x) for x in strs):
             return _UNSURE
-        return " and ".join(strs)
-    return None
+        return [_CERTAIN, " and ".join(strs)]
+    return []
+
+
+def _parses_alone(s: str, found: list) -> bool:
+    """Whether ``s`` (the string of ``found``) alone is read back by the parser: plainly so for a
+    number, and for certain LaTeX whose ``$s$`` normalizes to certain LaTeX (then ``$s$`` is the
+    rightmost, first-tried candidate and parses); otherwise by running the parser."""
+    if _PLAIN_NUMBER_RE.fullmatch(s.strip()):
+        return True
+    if found[0] is _CERTAIN and _certain_latex(normalize_latex(s, config=_EXTRACTION[0].normalization_config)):
+        return True
+    return any(len(parse(t, list(_EXTRACTION), parsing_timeout=None)) >= 2 for t in (s, f"${s}$"))
 
 
 def parse_answer(text: str) -> str | None:
     """The answer math-verify's own parser finds in free text (LaTeX first, then a plain
     expression), as the string it matched; None when it finds none."""
-    quick = _first_match(text)
-    if quick is not _UNSURE:
-        return quick
-    found = parse(text, list(_EXTRACTION), parsing_timeout=None)
+    found = _first_match(text)
+    if found is _UNSURE:
+        found = parse(text, list(_EXTRACTION), parsing_timeout=None)
     if len(found) >= 2 and isinstance(found[-1], str) and found[-1].strip():
         s = found[-1]
         # the matched string is not always what was parsed ("is 16, which is achieved when
         # $a = b = c = d$" → 16 with the string "a = b ="): a string that alone parses to
         # nothing is replaced by the value, printed as LaTeX
-        if not any(len(parse(t, list(_EXTRACTION), parsing_timeout=None)) >= 2 for t in (s, f"${s}$")):
+        if not _parses_alone(s, found):
             from sympy import latex
 
+            value = found[0] if found[0] is not _CERTAIN else parse(text, list(_EXTRACTION), parsing_timeout=None)[0]
             try:
-                return latex(found[0])
+                return latex(value)
             except Exception:  # noqa: BLE001 - an object sympy cannot print: keep the string
                 return s
         return s

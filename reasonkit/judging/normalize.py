@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+from .mvnorm import boxed_normalizer
+
 _SPACING = re.compile(r"\\[,;:! ]|\\q?quad|\\left|\\right|\\displaystyle|\s+")
 
 
@@ -86,6 +88,20 @@ def _rhs(answer: str) -> str | None:
     return m.group(2) if m else None
 
 
+def _number(s: str) -> Fraction | None:
+    """``plain_number`` of the string itself, else of what math-verify's LaTeX normalization
+    makes of it (units, ``\\$`` removed: ``5.4 \\text{ cents}`` → 5.4). Strings that math-verify's
+    reader would not box (``%``, ``$``, a box) are left to it."""
+    v = plain_number(s)
+    if v is not None or len(s) > 200 or "%" in s or "$" in s or "\\boxed" in s:
+        return v
+    norm = boxed_normalizer()
+    if norm is None:
+        return None
+    n = norm(s)
+    return plain_number(n) if n != s.strip() else None
+
+
 def fast_verdict(gold: str, answer: str) -> bool | None:
     """True/False where the outcome of math-verify is certain without running it; None otherwise.
 
@@ -93,17 +109,25 @@ def fast_verdict(gold: str, answer: str) -> bool | None:
     - two plain numbers (integers, decimals, simple fractions): exactly equal → True; apart by
       more than 2e-6 → False. math-verify compares such numbers exactly, or rounded to 6 decimals
       when one is a decimal, so neither outcome can differ; closer pairs go to math-verify;
+    - numbers spelled as math-verify's own LaTeX normalization reads them (units, ``30^\\circ``,
+      ``10,\\!080``, ``\\frac59``: see ``_number``) and an answer ``x = <number>`` against a
+      number (math-verify compares the right-hand side), by the same rule;
     - small arithmetic expressions (radicals, pi, polynomials): ``numeval.eval_verdict``.
+    Strings holding ``$`` are left to math-verify (its reader treats them as math delimiters).
     """
+    if gold.strip() == answer.strip():
+        return True
+    if "$" in gold or "$" in answer:
+        return None  # math-verify reads "$1/2" as LaTeX up to a "$" that never comes: its call
     if answer_key(gold) == answer_key(answer):
         return True
     g, a = plain_int(gold), plain_int(answer)
     if g is not None and a is not None:
         return g == a
     try:
-        gv, av = plain_number(gold), plain_number(answer)
+        gv, av = _number(gold), _number(answer)
         if gv is not None and av is None and (rhs := _rhs(answer)) is not None:
-            av = plain_number(rhs)
+            av = _number(rhs)
     except (ValueError, ZeroDivisionError):
         return None
     if gv is not None and av is not None:
