@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Sequence
 
 from reasonkit.think import split_think, strip_think
 
-EXTRACT_VERSION = "3"
+EXTRACT_VERSION = "4"
 
 EXTRACTORS = ("answer_tag", "boxed", "gsm8k", "answer_is", "math_verify", "last_number")
 # explicit answer markers: the only ones trusted in a response cut by the length limit
@@ -523,11 +523,41 @@ def extract_gold(answer: str | None) -> str | None:
         boxes = _all_boxes(one_span.group(1))
         if len(boxes) > 1:  # "$\\boxed{35 cm} + \\boxed{4}$": one formula, a multi-part answer
             return ", ".join(dict.fromkeys(clean_answer(b) for b in boxes))
+    parts = _gold_boxes(answer)
+    if len(parts) > 1:
+        return ", ".join(dict.fromkeys(clean_answer(b) for b in parts))
     for fn in (last_boxed, gsm8k):
         found = fn(answer)
         if found is not None:
             return clean_answer(found) or None
     return clean_answer(answer) or None
+
+
+# math-verify (latex2sympy2_extended's extract_boxed_content, mode "last") reads boxes of a gold
+# as one answer when they stand close (gap under 10 characters) or, with different contents,
+# within 70 characters holding "and", "or", a comma or a semicolon
+_GOLD_SEP_RE = re.compile(r"\b(?:and|or)\b|,|;")
+
+
+def _gold_boxes(answer: str) -> list[str]:
+    """The boxes of a reference answer that math-verify reads together, in text order:
+    "\\boxed{1} papers and \\boxed{2} bins" is 1 and 2, "\\boxed{1} no no no no no \\boxed{2}" is 2."""
+    last = _last_boxed_span(answer)
+    if last is None:
+        return []
+    parts = [last[0].strip()]
+    start = last[1]
+    while len(parts) < 20:
+        prev = _last_boxed_span(answer[:start])
+        if prev is None:
+            break
+        gap, content = answer[prev[2]:start], prev[0].strip()
+        if not (len(gap) < 10 or (content != parts[-1] and len(gap) < 70 and _GOLD_SEP_RE.search(gap))):
+            break
+        if content != parts[-1]:
+            parts.append(content)
+        start = prev[1]
+    return parts[::-1]
 
 
 # --------------------------------------------------------------------------- multiple choice

@@ -13,15 +13,18 @@ MATH_VERSION = "2"
 
 
 def checker_versions() -> dict[str, str]:
-    """The verdict code: our checker and the installed math-verify (whose parser also runs in
-    extraction), read from package metadata so sympy is not imported."""
+    """The verdict code: our checker, the installed math-verify (whose parser also runs in
+    extraction) and its LaTeX library, read from package metadata so sympy is not imported."""
     from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        mv = version("math-verify")
-    except PackageNotFoundError:  # pragma: no cover - a hard dependency
-        mv = "missing"
-    return {"checker": CHECKER_VERSION, "math_verify": mv}
+    out = {"checker": CHECKER_VERSION}
+    # latex2sympy2_extended: its LaTeX normalization also runs in the parent's fast path
+    for key, dist in (("math_verify", "math-verify"), ("latex2sympy2_extended", "latex2sympy2_extended")):
+        try:
+            out[key] = version(dist)
+        except PackageNotFoundError:  # pragma: no cover - hard dependencies
+            out[key] = "missing"
+    return out
 
 
 def extractor(cfg: JudgeConfig, parse: Callable[[str], str | None] | None = None

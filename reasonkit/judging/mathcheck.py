@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 # the verdict code: fast path (normalize, numeval) + the worker's math-verify call. Bump whenever
 # a change can alter a verdict; it is part of the judge versions (and so of artifact hashes).
-CHECKER_VERSION = "2"
+CHECKER_VERSION = "3"
 
 # the worker side lives in its own module so the parent never imports sympy, and the forkserver
 # (which preloads the target module) imports it once for all workers

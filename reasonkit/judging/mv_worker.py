@@ -123,10 +123,11 @@ def _parses_alone(s: str, found: list) -> bool:
     return any(len(parse(t, list(_EXTRACTION), parsing_timeout=None)) >= 2 for t in (s, f"${s}$"))
 
 
-def parse_answer(text: str) -> str | None:
+def parse_answer(text: str, quick: bool = True) -> str | None:
     """The answer math-verify's own parser finds in free text (LaTeX first, then a plain
-    expression), as the string it matched; None when it finds none."""
-    found = _first_match(text)
+    expression), as the string it matched; None when it finds none. ``quick=False`` always runs
+    the parser (the reference the shortcut is tested against)."""
+    found = _first_match(text) if quick else _UNSURE
     if found is _UNSURE:
         found = parse(text, list(_EXTRACTION), parsing_timeout=None)
     if len(found) >= 2 and isinstance(found[-1], str) and found[-1].strip():

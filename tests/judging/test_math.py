@@ -78,6 +78,16 @@ def test_fast_path_agrees_with_math_verify(checker):
                                 r"\boxed{\left(-3, 8\right]}", r"\boxed{(-3, \sqrt{64}]}"]),
         "ray": (r"(-\infty, 3]", [r"\boxed{(-\infty, 3]}", r"\boxed{(-\infty, 3)}", r"\boxed{(-\infty, 4]}",
                                    r"\boxed{[3, \infty)}"]),
+        # spellings math-verify's normalization reduces to a number; "x = n" against a number
+        "deg": (r"30^\circ", [r"\boxed{30}", r"\boxed{30^{\circ}}", r"\boxed{60^\circ}", r"\boxed{x = 30}",
+                               r"\boxed{31}", r"\boxed{\frac{\pi}{6}}"]),
+        "units": (r"5.4 \text{ cents}", [r"\boxed{5.4}", r"\boxed{5.4\text{ cents}}", r"\boxed{5.1}",
+                                          r"\boxed{\$5.4}", r"\boxed{54 \mbox{ cm}^2}", r"\boxed{5.40\, \text{cents}}"]),
+        "thin": (r"10,\!080", [r"\boxed{10080}", r"\boxed{10,\! 080}", r"\boxed{10,080}", r"\boxed{10081}",
+                                r"\boxed{10.08}"]),
+        "short": (r"\frac 59", [r"\boxed{\frac{5}{9}}", r"\boxed{\dfrac59}", r"\boxed{\frac9{5}}", r"\boxed{5/9}"]),
+        "assign": ("-4", [r"\boxed{x=-4}", r"\boxed{b = -4}", r"\boxed{x = 4}", r"\boxed{e = -4}",
+                          r"\boxed{2x = -8}", r"\boxed{x = -4.0}", r"\boxed{y = \frac{-8}{2}}", r"\boxed{I = -4}"]),
     }
     samples = make_samples(problems)
     fast_judge = MathJudge(to_config({}), checker=checker)
