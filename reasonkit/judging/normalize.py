@@ -83,6 +83,10 @@ def plain_number(s: str) -> Fraction | None:
 _ASSIGN_RE = re.compile(r"([a-dfghj-zABCDFGHJ-MPRT-Z])=([^=<>]+)")
 
 
+# letters sympy keeps as free symbols (not e, i: constants), spaces, commas: no number can equal it
+_SYMBOLS_RE = re.compile(r"[A-DF-HJ-Za-df-hj-z][A-DF-HJ-Za-df-hj-z ,]{0,29}")
+
+
 def _rhs(answer: str) -> str | None:
     m = _ASSIGN_RE.fullmatch(answer_key(answer))
     return m.group(2) if m else None
@@ -111,7 +115,8 @@ def fast_verdict(gold: str, answer: str) -> bool | None:
       when one is a decimal, so neither outcome can differ; closer pairs go to math-verify;
     - numbers spelled as math-verify's own LaTeX normalization reads them (units, ``30^\\circ``,
       ``10,\\!080``, ``\\frac59``: see ``_number``) and an answer ``x = <number>`` against a
-      number (math-verify compares the right-hand side), by the same rule;
+      number (math-verify compares the right-hand side), by the same rule; free symbols only
+      (``x``, ``PQ``, ``m and n``) against a number: False;
     - small arithmetic expressions (radicals, pi, polynomials): ``numeval.eval_verdict``.
     Strings holding ``$`` are left to math-verify (its reader treats them as math delimiters).
     """
@@ -136,6 +141,8 @@ def fast_verdict(gold: str, answer: str) -> bool | None:
         if abs(gv - av) > Fraction(2, 10**6):
             return False
         return None
+    if gv is not None and _SYMBOLS_RE.fullmatch(answer.strip()):
+        return False  # "x", "PQ", "m and n": free symbols, never a number
     from .numeval import eval_verdict, interval_verdict
 
     gk, ak = answer_key(gold), answer_key(answer)

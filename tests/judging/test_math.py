@@ -88,6 +88,8 @@ def test_fast_path_agrees_with_math_verify(checker):
         "short": (r"\frac 59", [r"\boxed{\frac{5}{9}}", r"\boxed{\dfrac59}", r"\boxed{\frac9{5}}", r"\boxed{5/9}"]),
         "assign": ("-4", [r"\boxed{x=-4}", r"\boxed{b = -4}", r"\boxed{x = 4}", r"\boxed{e = -4}",
                           r"\boxed{2x = -8}", r"\boxed{x = -4.0}", r"\boxed{y = \frac{-8}{2}}", r"\boxed{I = -4}"]),
+        "symbols": ("6", [r"\boxed{x}", r"\boxed{PQ}", r"\boxed{m and n}", r"\boxed{p, r}", r"\boxed{e}",
+                          r"\boxed{x/x}", r"\boxed{\pi}"]),
     }
     samples = make_samples(problems)
     fast_judge = MathJudge(to_config({}), checker=checker)
