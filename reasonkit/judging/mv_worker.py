@@ -147,11 +147,37 @@ def parse_answer(text: str, quick: bool = True) -> str | None:
     return None
 
 
+def parse_verify_task(text: str, gold: str, max_chars: int) -> tuple[str | None, str | None, bool | None]:
+    """A tail parse and, in the same breath, the verdict for (gold, the answer the parent's
+    ``extract_answer`` makes of it: percent sign, ``clean_answer``) when the fast path cannot
+    decide it: ``(string, answer, verdict)``, the last two None when nothing was verified. Why:
+    the answer's LaTeX was just parsed here, so math-verify's parse cache holds it and the pair
+    costs no second ANTLR parse (nor a second round trip). The parent uses the verdict only for
+    exactly that pair."""
+    from .extract import clean_answer, percent_after, with_percent
+    from .normalize import fast_verdict
+
+    s = parse_answer(text)
+    if s is None or not gold.strip() or text.startswith("Answer: "):  # "Answer: …" is post-processed otherwise
+        return s, None, None
+    found = s
+    at = text.rfind(found)
+    if at != -1 and percent_after(text, at + len(found)):
+        found = with_percent(found)
+    answer, g = clean_answer(found).strip(), gold.strip()
+    if not answer or len(answer) > max_chars or len(g) > max_chars or fast_verdict(g, answer) is not None:
+        return s, None, None
+    return s, answer, verify_task((g, answer))
+
+
 def run_task(task: tuple) -> Any:
-    """The pool's one target: ``("verify", gold, answer)`` → bool, ``("parse", text)`` → str | None."""
+    """The pool's one target: ``("verify", gold, answer)`` → bool, ``("parse", text)`` → str | None,
+    ``("parse_verify", text, gold, max_chars)`` → see ``parse_verify_task``."""
     kind = task[0]
     if kind == "verify":
         return verify_task((task[1], task[2]))
     if kind == "parse":
         return parse_answer(task[1])
+    if kind == "parse_verify":
+        return parse_verify_task(task[1], task[2], task[3])
     raise ValueError(f"unknown task kind {kind!r}")

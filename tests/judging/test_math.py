@@ -119,6 +119,22 @@ def test_hanging_input_is_killed_within_the_timeout():
     assert elapsed < 20  # one timeout + worker start-up, not a hang
 
 
+def test_tail_parse_verifies_its_pair_and_survives_a_hanging_verification():
+    """An unmarked answer is parsed and its (gold, answer) verified in one worker task; when that
+    verification hangs, the parse is redone alone, so the sample keeps its answer and only its
+    verdict is the timeout."""
+    judge = build_judge({"name": "math", "workers": 2, "timeout_s": 1.0})
+    samples = make_samples({"hang": ("5", ["So we get $10^{10^{15}}$."]),
+                            "ok": ("2e", [r"so the value is $e + e$.", r"so the value is $3e$ ."])})
+    out = run(judge, samples)
+    judge.close()
+    assert [s["extracted"] for s in out] == ["10^{10^{15}}", "e + e", "3e"]
+    assert [s["meta"]["verdict"] for s in out] == ["timeout", "verify", "verify"]
+    assert [s["correct"] for s in out] == [False, True, False]
+    assert judge.stats["preverified"] == 2 and judge.stats["verified"] == 2
+    assert judge.stats["pool"]["items"] == 5  # 3 parse+verify, the hung one parsed again, then verified
+
+
 def test_judging_from_a_thread():
     """math-verify's SIGALRM timeout breaks outside the main thread; the pool does not."""
     out = {}
