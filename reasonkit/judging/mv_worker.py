@@ -19,11 +19,55 @@ _OPTS: dict[str, Any] = {}
 _GOLD: dict[str, Any] = {}
 
 
-def init_worker(float_rounding: int = 6, numeric_precision: int = 15, strict: bool = True) -> None:
+def init_worker(float_rounding: int = 6, numeric_precision: int = 15, strict: bool = True,
+                two_stage: bool = True) -> None:
     """Timeouts are the pool's job (it kills the worker), so math-verify's signal timeouts are
     off, and their warning with them."""
     logging.getLogger("math_verify").setLevel(logging.ERROR)
     _OPTS.update(float_rounding=float_rounding, numeric_precision=numeric_precision, strict=strict)
+    if two_stage:
+        two_stage_latex_parsing()
+
+
+_SLL = {"on": False}
+
+
+def two_stage_latex_parsing() -> None:
+    """latex2sympy's ANTLR parser runs first in SLL prediction mode, and again in its default LL
+    mode only when that attempt raises (a syntax error, which latex2sympy's error listener turns
+    into an exception, or anything else). ANTLR's ``PredictionMode`` documents that an SLL parse
+    either reports a syntax error or returns the very parse tree LL returns, so results are
+    unchanged (a test compares both modes). Why: LL's full-context prediction is most of the
+    ANTLR time on real answers. Applied in verifier workers only (``init_worker``)."""
+    from antlr4.atn.PredictionMode import PredictionMode
+    from latex2sympy2_extended import latex2sympy2 as l2s
+
+    cls = l2s._Latex2Sympy
+    if getattr(cls, "_reasonkit_two_stage", False):
+        return
+    create, parse_ = cls.create_parser, cls.parse
+
+    def create_parser(self: Any, latex_str: str) -> Any:
+        parser = create(self, latex_str)
+        if _SLL["on"]:
+            parser._interp.predictionMode = PredictionMode.SLL
+        return parser
+
+    def parse_two_stage(self: Any, latex_str: str) -> Any:
+        if _SLL["on"]:  # a nested parse inside an SLL attempt: its failure fails the attempt
+            return parse_(self, latex_str)
+        _SLL["on"] = True
+        try:
+            return parse_(self, latex_str)
+        except Exception:  # noqa: BLE001 - any failure: the LL parse below decides
+            pass
+        finally:
+            _SLL["on"] = False
+        return parse_(self, latex_str)
+
+    cls.create_parser, cls.parse = create_parser, parse_two_stage
+    cls._reasonkit_two_stage = True
+    cls._reasonkit_ll_parse = parse_  # LL only (outside an SLL attempt): what tests compare against
 
 
 def _as_latex(s: str) -> str:

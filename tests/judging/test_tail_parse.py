@@ -73,3 +73,29 @@ def test_latex_called_certain_parses():
         except Exception:  # noqa: BLE001 - any failure disproves "certain"
             failed.append(s)
     assert not failed
+
+
+def test_two_stage_latex_parsing_gives_the_ll_result():
+    """SLL first, LL on failure: the same sympy value (or the same failure) as LL alone, on the
+    LaTeX of math-verify's own cases and on broken variants of it (syntax errors are where SLL
+    and LL may part)."""
+    from latex2sympy2_extended.latex2sympy2 import _Latex2Sympy
+    from latex2sympy2_extended.math_normalization import normalize_latex
+    from math_verify import LatexExtractionConfig
+    from sympy import srepr
+
+    mv_worker.two_stage_latex_parsing()
+    cfg = LatexExtractionConfig().normalization_config
+    cases = load_cases("math_verify_tests.json")["cases"]
+    strings = {normalize_latex(x, cfg) for c in cases for x in (c["gold"], c["pred"]) if len(x) < 300}
+    strings |= {b for s in list(strings) for b in (s + "}", "{" + s, s[: len(s) // 2], s + ",")}
+
+    def outcome(fn, s: str) -> str:
+        try:
+            return "ok " + srepr(fn(_Latex2Sympy(is_real=True), s))
+        except Exception as e:  # noqa: BLE001 - the failure itself is compared
+            return "error " + type(e).__name__
+
+    diff = [s for s in sorted(strings) if outcome(_Latex2Sympy.parse, s) != outcome(_Latex2Sympy._reasonkit_ll_parse, s)]
+    assert not diff
+    assert len(strings) > 300
