@@ -238,37 +238,45 @@ def _self_time_by_package(prof) -> dict[str, float]:
     return {k: round(v, 3) for k, v in out.items()}
 
 
-def real_run(shared: Path, workers: int) -> dict:
-    """verdicts/s of judge=math vs naive sequential math-verify on the real responses, and where
-    the time goes: the baseline split into parse / verify, and both profiled by package."""
-    import cProfile
-
+def _baseline_pass(samples: list[dict]) -> tuple[list[bool], float, float, float, float]:
+    """One sequential pass (verdicts, seconds, parse s, verify s, CPU s); run in a fresh process
+    so that no pass finds math-verify's caches (ANTLR's DFA, sympy's, its LRUs) already filled."""
     from math_verify import parse, verify
 
-    from reasonkit.judging import mv_worker
-
     logging.getLogger("math_verify").setLevel(logging.ERROR)
-    samples = real_workload(shared)
-    n = len(samples)
+
     t_parse = t_verify = 0.0
-    base = []
-    t0 = time.perf_counter()
-    for s in samples:  # timed without a profiler
+    out = []
+    t0, c0 = time.perf_counter(), time.process_time()
+    for s in samples:
         a = time.perf_counter()
         g, p = parse(f"${s['answer']}$"), parse(s["response"])
         b = time.perf_counter()
-        base.append(bool(verify(g, p)))
+        out.append(bool(verify(g, p)))
         t_parse += b - a
         t_verify += time.perf_counter() - b
-    base_s = time.perf_counter() - t0
-    prof = cProfile.Profile()  # a second pass, profiled, for the shares
-    prof.enable()
-    for s in samples:
-        verify(parse(f"${s['answer']}$"), parse(s["response"]))
-    prof.disable()
-    base_pk = _self_time_by_package(prof)
+    return out, time.perf_counter() - t0, t_parse, t_verify, time.process_time() - c0
 
-    # reasonkit, timed without a profiler; the tasks it sends to its workers are recorded
+
+def _workers_cpu(pool) -> float:
+    """CPU seconds (user + system) the pool's live workers have used so far, from /proc (a shared
+    machine's wall clock says little: this is the work done). Workers killed on the way are not
+    counted (none are on this workload: see stats.timeouts)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for w in pool._workers:
+        try:
+            fields = Path(f"/proc/{w.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def _reasonkit_pass(samples: list[dict], workers: int) -> dict:
+    """One judge=math run: pool start-up timed on its own, then the samples; the parent's own CPU
+    time (extraction, fast path, bookkeeping: every thread of this process) and the tasks sent to
+    the workers are recorded."""
     judge = build_judge({"name": "math", "workers": workers})
     sent: list = []
     run = judge.checker.pool.run
@@ -281,47 +289,147 @@ def real_run(shared: Path, workers: int) -> dict:
     run([("verify", "1", "1")])  # pool start-up (forkserver importing sympy), timed on its own
     start_s = time.perf_counter() - t0
     judge.checker.pool.run = recording_run  # type: ignore[method-assign]
-    t0 = time.perf_counter()
+    pool = judge.checker.pool
+    t0, c0, w0 = time.perf_counter(), time.process_time(), _workers_cpu(pool)
     ours = [s["correct"] for s in judge.judge(dict(s) for s in samples)]
+    steady_s, parent_cpu = time.perf_counter() - t0, time.process_time() - c0
+    workers_cpu = _workers_cpu(pool) - w0
     judge.close()
-    steady_s = time.perf_counter() - t0
-    ours_s = start_s + steady_s
-    stats = {k: v for k, v in judge.stats.items() if k != "disagreement_examples"}
+    return {"verdicts": ours, "start_s": start_s, "steady_s": steady_s, "workers_cpu_s": workers_cpu,
+            "parent_cpu_s": parent_cpu, "sent": sent,
+            "stats": {k: v for k, v in judge.stats.items() if k != "disagreement_examples"}}
 
-    # the workers' share, profiled by replaying their tasks in this process
+
+def _replay(tasks: list, profile: bool) -> dict:
+    """The workers' tasks run again in one fresh process (cold, as a worker starts): CPU seconds
+    per kind, tail parses split by whether the shortcut decided them, or (``profile``) self time
+    by package."""
+    import cProfile
+
+    from reasonkit.judging import mv_worker
+
     mv_worker.init_worker()
-    by_kind = {"parse": 0.0, "verify": 0.0}
-    for task in sent:  # timed without a profiler
-        t0 = time.perf_counter()
-        mv_worker.run_task(task)
-        by_kind[task[0]] += time.perf_counter() - t0
-    mv_worker._GOLD.clear()
-    prof = cProfile.Profile()
+    if profile:
+        prof = cProfile.Profile()
+        prof.enable()
+        for task in tasks:
+            mv_worker.run_task(task)
+        prof.disable()
+        return _self_time_by_package(prof)
+    cpu = {"parse_shortcut": 0.0, "parse_full": 0.0, "verify": 0.0}
+    count = {**dict.fromkeys(cpu, 0), "parse_with_verify": 0}
+    for task in tasks:
+        kind = task[0]
+        if kind in ("parse", "parse_verify"):
+            kind = "parse_full" if mv_worker._first_match(task[1]) is mv_worker._UNSURE else "parse_shortcut"
+        t0 = time.process_time()
+        value = mv_worker.run_task(task)
+        cpu[kind] += time.process_time() - t0
+        count[kind] += 1
+        if task[0] == "parse_verify" and value[2] is not None:
+            count["parse_with_verify"] += 1
+    return {"cpu_s": {k: round(v, 2) for k, v in cpu.items()}, "tasks": count}
+
+
+def _baseline_twice(samples: list[dict]) -> tuple:
+    """Two sequential passes in one process; the second one's numbers (caches warm)."""
+    _baseline_pass(samples)
+    return _baseline_pass(samples)
+
+
+def _steady(samples: list[dict], workers: int) -> dict:
+    """Both sides judge the responses twice and the second pass is timed: the baseline in one
+    process, reasonkit with one pool and its verdict cache off (``cache_size: 0``), so every pair
+    and tail is worked again, by warm workers. What a long run looks like once start-up and
+    per-process warm-up are paid."""
+    base, base_s, _, _, base_cpu = _in_fresh_process(_baseline_twice, samples)
+    judge = build_judge({"name": "math", "workers": workers, "cache_size": 0})
+    list(judge.judge(dict(s) for s in samples))
+    pool = judge.checker.pool
+    t0, c0, w0 = time.perf_counter(), time.process_time(), _workers_cpu(pool)
+    ours = [s["correct"] for s in judge.judge(dict(s) for s in samples)]
+    ours_s, parent_cpu, workers_cpu = time.perf_counter() - t0, time.process_time() - c0, _workers_cpu(pool) - w0
+    judge.close()
+    return {"baseline_s": round(base_s, 2), "reasonkit_s": round(ours_s, 2), "speedup": round(base_s / ours_s, 2),
+            "baseline_cpu_s": round(base_cpu, 2), "reasonkit_parent_cpu_s": round(parent_cpu, 2),
+            "reasonkit_workers_cpu_s": round(workers_cpu, 2),
+            "work_ratio": round(base_cpu / max(parent_cpu + workers_cpu, 1e-9), 2),
+            "same_verdicts_as_first_pass": None, "correct": [sum(base), sum(ours)]}
+
+
+def _in_fresh_process(fn, *args):
+    import multiprocessing as mp
+
+    with mp.get_context("spawn").Pool(1) as pool:
+        return pool.apply(fn, args)
+
+
+def _median(xs: list[float]) -> float:
+    xs = sorted(xs)
+    return xs[len(xs) // 2] if len(xs) % 2 else (xs[len(xs) // 2 - 1] + xs[len(xs) // 2]) / 2
+
+
+def real_run(shared: Path, workers: int, repeat: int = 3) -> dict:
+    """verdicts/s of judge=math vs naive sequential math-verify on the real responses, ``repeat``
+    times alternately (the machine is shared: medians are reported, and the minima), and where
+    the time goes: the baseline split into parse / verify, the parent's CPU time, the workers'
+    tasks replayed cold in a fresh process, and both profiled by package."""
+    import cProfile
+
+    from math_verify import parse, verify
+
+    logging.getLogger("math_verify").setLevel(logging.ERROR)
+    samples = real_workload(shared)
+    n = len(samples)
+    bases, runs = [], []
+    for _ in range(repeat):  # timed without a profiler, alternately; both start cold each time
+        bases.append(_in_fresh_process(_baseline_pass, samples))  # (its caches would carry over)
+        runs.append(_reasonkit_pass(samples, workers))
+    base, _, t_parse, t_verify, _ = bases[0]
+    base_s = _median([b[1] for b in bases])
+    start_s, steady_s = _median([r["start_s"] for r in runs]), _median([r["steady_s"] for r in runs])
+    ours_s = _median([r["start_s"] + r["steady_s"] for r in runs])
+    ours, sent, stats = runs[0]["verdicts"], runs[0]["sent"], runs[0]["stats"]
+    prof = cProfile.Profile()  # a further baseline pass, profiled, for the shares
     prof.enable()
-    for task in sent:
-        mv_worker.run_task(task)
+    for s in samples:
+        verify(parse(f"${s['answer']}$"), parse(s["response"]))
     prof.disable()
-    work_pk = _self_time_by_package(prof)
+    base_pk = _self_time_by_package(prof)
+    steady = _steady(samples, workers)
+    steady["same_verdicts_as_first_pass"] = steady["correct"] == [sum(base), sum(ours)]
+    replay = _in_fresh_process(_replay, sent, False)
+    work_pk = _in_fresh_process(_replay, sent, True)
     sym = ("sympy", "latex2sympy2_extended", "antlr4")
     pure = lambda pk: round(pk["sympy"] / max(sum(pk.values()), 1e-9), 3)  # noqa: E731
+    share = lambda pk, k: round(pk[k] / max(sum(pk.values()), 1e-9), 3)  # noqa: E731
     return {
-        "samples": n, "responses_chars_mean": round(sum(len(s["response"]) for s in samples) / n),
-        "baseline": {"seconds": round(base_s, 2), "verdicts_per_s": round(n / base_s, 1), "correct": sum(base),
+        "samples": n, "responses_chars_mean": round(sum(len(s["response"]) for s in samples) / n), "repeat": repeat,
+        "baseline": {"seconds": round(base_s, 2), "seconds_each": [round(b[1], 2) for b in bases],
+                     "verdicts_per_s": round(n / base_s, 1), "correct": sum(base),
                      "parse_s": round(t_parse, 2), "verify_s": round(t_verify, 2),
                      "self_time_by_package_s": base_pk,
                      "sympy_share": pure(base_pk),
                      "sympy_and_latex_parsing_share": round(sum(base_pk[k] for k in sym) / max(sum(base_pk.values()), 1e-9), 3)},
-        "reasonkit": {"seconds": round(ours_s, 2), "verdicts_per_s": round(n / ours_s, 1), "correct": sum(ours),
+        "reasonkit": {"seconds": round(ours_s, 2), "seconds_each": [round(r["start_s"] + r["steady_s"], 2) for r in runs],
+                      "verdicts_per_s": round(n / ours_s, 1), "correct": sum(ours),
                       "workers": workers or os.cpu_count(), "stats": stats,
                       "pool_start_s": round(start_s, 2), "warm_seconds": round(steady_s, 2),
                       "warm_verdicts_per_s": round(n / steady_s, 1),
-                      "worker_tasks": {"parse": sum(t[0] == "parse" for t in sent),
+                      "parent_cpu_s": round(_median([r["parent_cpu_s"] for r in runs]), 2),
+                      "worker_tasks": {"parse": sum(t[0] in ("parse", "parse_verify") for t in sent),
                                        "verify": sum(t[0] == "verify" for t in sent)},
-                      "worker_task_s": {k: round(v, 2) for k, v in by_kind.items()},
+                      "worker_replay": replay,
                       "worker_self_time_by_package_s": work_pk, "worker_sympy_share": pure(work_pk),
+                      "worker_antlr_share": share(work_pk, "antlr4"),
                       "worker_sympy_and_latex_parsing_share":
                           round(sum(work_pk[k] for k in sym) / max(sum(work_pk.values()), 1e-9), 3)},
+        "cpu": {"baseline_s": round(_median([b[4] for b in bases]), 2),
+                "reasonkit_parent_s": round(_median([r["parent_cpu_s"] for r in runs]), 2),
+                "reasonkit_workers_s": round(_median([r["workers_cpu_s"] for r in runs]), 2)},
+        "steady": steady,
         "speedup": round(base_s / ours_s, 2), "warm_speedup": round(base_s / steady_s, 2),
+        "best_speedup": round(min(b[1] for b in bases) / min(r["start_s"] + r["steady_s"] for r in runs), 2),
         "verdicts_differ": sum(x != y for x, y in zip(base, ours)),
     }
 
@@ -329,13 +437,19 @@ def real_run(shared: Path, workers: int) -> dict:
 def real_markdown(r: dict) -> str:
     m, x = r["machine"], r["real"]
     b, o = x["baseline"], x["reasonkit"]
+    rp = o["worker_replay"]
+    cpu, cnt = rp["cpu_s"], rp["tasks"]
+    load = lambda k: tuple(round(v, 2) for v in m[k]) if k in m else "?"  # noqa: E731
     return "\n".join([
         "# judge=math speed on real text: MATH-500 R1-distill responses", "",
-        f"Machine: {m['cpu']}, {m['cores']} cores shared with other agents' jobs (noisy: load average at "
-        f"start {tuple(round(v, 2) for v in m['load_avg_at_start'])}), Python {m['python']}.", "",
+        f"Machine: {m['cpu']}, {m['cores']} cores shared with other agents' jobs (load average "
+        f"{load('load_avg_at_start')} at start, {load('load_avg_at_end')} at the end), Python {m['python']}.", "",
         f"Command: `{r['command']}`", "",
         f"Workload: {x['samples']} responses (3 models x 332 problems of "
-        f"deepseek-r1-distill-qwen-14b-math500.jsonl), {x['responses_chars_mean']} characters on average.", "",
+        f"deepseek-r1-distill-qwen-14b-math500.jsonl), {x['responses_chars_mean']} characters on average. "
+        f"Each side timed {x.get('repeat', 1)} times, alternately, each time starting cold (the baseline in a "
+        f"fresh process, reasonkit with a fresh pool); medians below (each run: baseline "
+        f"{b.get('seconds_each')} s, reasonkit {o.get('seconds_each')} s).", "",
         "| judge | samples | seconds | verdicts/s | speed-up | judged correct |", "|---|---|---|---|---|---|",
         f"| naive sequential `verify(parse(gold), parse(response))` | {x['samples']} | {b['seconds']} | "
         f"{b['verdicts_per_s']} | 1.0 | {b['correct']} |",
@@ -343,16 +457,35 @@ def real_markdown(r: dict) -> str:
         f"{o['verdicts_per_s']} | {x['speedup']} | {o['correct']} |",
         f"| reasonkit judge=math, pool already started ({o['pool_start_s']} s start-up left out) | {x['samples']} | "
         f"{o['warm_seconds']} | {o['warm_verdicts_per_s']} | {x['warm_speedup']} | {o['correct']} |", "",
+        f"Best run against best run: {x.get('best_speedup')}x.", "",
+        *([f"CPU time (the work done, which the shared machine's load does not change much; medians): baseline "
+           f"{c['baseline_s']} s; reasonkit {c['reasonkit_parent_s']} s in the parent + {c['reasonkit_workers_s']} s in "
+           f"its workers (pool start-up not included) = {round(c['reasonkit_parent_s'] + c['reasonkit_workers_s'], 2)} s: "
+           f"**{round(c['baseline_s'] / max(c['reasonkit_parent_s'] + c['reasonkit_workers_s'], 1e-9), 2)}x less work**.", ""]
+          if (c := x.get("cpu")) else []),
+        *([f"Second pass over the same responses (both sides warm: the baseline in one process, reasonkit with one "
+           f"pool and its verdict cache off, so every tail and pair is worked again): baseline {st['baseline_s']} s, "
+           f"reasonkit {st['reasonkit_s']} s wall (**{st['speedup']}x**); CPU baseline {st['baseline_cpu_s']} s, reasonkit "
+           f"{st['reasonkit_parent_cpu_s']} + {st['reasonkit_workers_cpu_s']} s (**{st['work_ratio']}x less work**).", ""]
+          if (st := x.get("steady")) else []),
         f"Where the baseline's time goes: parse {b['parse_s']} s, verify {b['verify_s']} s (of {b['seconds']} s). "
-        f"cProfile self time by package (a second, profiled pass): {b['self_time_by_package_s']}; sympy itself "
+        f"cProfile self time by package (a further, profiled pass): {b['self_time_by_package_s']}; sympy itself "
         f"**{round(100 * b['sympy_share'])}%**, sympy + LaTeX parsing (latex2sympy, its antlr4 parser) "
         f"**{round(100 * b['sympy_and_latex_parsing_share'])}%**.", "",
-        f"reasonkit's workers got {o['worker_tasks']['parse']} parse tasks (tails of unmarked responses) and "
-        f"{o['worker_tasks']['verify']} verify tasks (the rest was decided by the fast path / cache: "
-        f"{ {k: o['stats'].get(k) for k in ('pairs', 'fast_path', 'cache_hits', 'verified', 'timeouts')} }). "
-        f"Replayed in one process they take {o['worker_task_s']} s (parse / verify tasks); cProfile self time "
-        f"by package: {o['worker_self_time_by_package_s']}; sympy itself **{round(100 * o['worker_sympy_share'])}%**, "
-        f"sympy + LaTeX parsing **{round(100 * o['worker_sympy_and_latex_parsing_share'])}%**.", "",
+        "Where reasonkit's time goes:", "",
+        f"- parent process (extraction of all {x['samples']} responses, fast path, cache, bookkeeping): "
+        f"{o.get('parent_cpu_s')} s CPU;",
+        f"- pool start-up (forkserver importing sympy, {o['workers']} workers): {o['pool_start_s']} s;",
+        f"- worker tasks, replayed cold in one fresh process: {o['worker_tasks']['parse']} tail parses "
+        f"({cnt['parse_shortcut']} found by the shortcut in {cpu['parse_shortcut']} s CPU, {cnt['parse_full']} through "
+        f"math-verify's parser in {cpu['parse_full']} s; {cnt.get('parse_with_verify', 0)} of them also verified their "
+        f"pair, included in those times) and {o['worker_tasks']['verify']} separate verifications ({cpu['verify']} s); "
+        f"the rest was decided by the fast path / cache: "
+        f"{ {k: o['stats'].get(k) for k in ('pairs', 'fast_path', 'cache_hits', 'verified', 'timeouts')} }.",
+        f"- cProfile self time of those tasks by package (another fresh process): "
+        f"{o['worker_self_time_by_package_s']}; the antlr4 LaTeX parser **{round(100 * o.get('worker_antlr_share', 0))}%**, "
+        f"sympy itself **{round(100 * o['worker_sympy_share'])}%**, sympy + LaTeX parsing "
+        f"**{round(100 * o['worker_sympy_and_latex_parsing_share'])}%**.", "",
         f"Verdicts that differ between the two: {x['verdicts_differ']} (judging fidelity, not speed: see "
         "judge_fidelity.md).", ""])
 
@@ -452,6 +585,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--skip-no-fast", action="store_true", help="skip the fast_path=false variant")
     ap.add_argument("--out", default=None, help="default: judge_bench_results.json (--real: "
                     "results/judge_bench_real.json)")
+    ap.add_argument("--repeat", type=int, default=3,
+                    help="--real: timed passes of each, alternately (medians reported)")
     ap.add_argument("--real", action="store_true",
                     help="time the real MATH-500 R1-distill responses instead of the synthetic mix")
     ap.add_argument("--shared", default=None, help="folder holding benchmarks/ (default: ../shared)")
@@ -462,7 +597,8 @@ def main(argv: list[str] | None = None) -> dict:
         if shared is None:
             sys.exit(f"{R1_MATH500} not found under {[str(c / 'benchmarks') for c in cands]}; pass --shared")
         res = {"machine": machine(), "command": "python benchmarks/judge_bench.py " + " ".join(argv or sys.argv[1:])}
-        res["real"] = real_run(shared, a.workers)
+        res["real"] = real_run(shared, a.workers, a.repeat)
+        res["machine"]["load_avg_at_end"] = os.getloadavg()
         out = Path(a.out or HERE / "results" / "judge_bench_real.json")
         out.write_text(json.dumps(res, indent=1) + "\n")
         out.with_suffix(".md").write_text(real_markdown(res))

@@ -15,7 +15,7 @@ from typing import Callable, Iterable, Sequence
 
 from reasonkit.think import split_think, strip_think
 
-EXTRACT_VERSION = "3"
+EXTRACT_VERSION = "4"
 
 EXTRACTORS = ("answer_tag", "boxed", "gsm8k", "answer_is", "math_verify", "last_number")
 # explicit answer markers: the only ones trusted in a response cut by the length limit
@@ -106,24 +106,47 @@ def _match_braces(text: str) -> dict[int, int]:
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
 
 
+def _closing_brace(text: str, j: int) -> int | None:
+    """The ``}`` that closes the ``{`` at ``j`` (same rules as ``_match_braces``), scanning only
+    from ``j``: the last box of a long response closes within a few characters of it."""
+    depth = 0
+    for m in _BRACE_TOKEN_RE.finditer(text, j):
+        t = m.group()
+        if t == "{":
+            depth += 1
+        elif t == "}":
+            depth -= 1
+            if depth == 0:
+                return m.start()
+    return None
+
+
+_BRACE_TOKEN_RE = re.compile(r"\\.|[{}]", re.DOTALL)
+
+
 def _last_boxed_span(text: str) -> tuple[str, int, int] | None:
-    """(content, start of ``\\boxed``, end after the box) of the last complete box."""
+    """(content, start of ``\\boxed``, end after the box) of the last complete box. The first
+    candidate is closed by a local scan; only when it is unclosed (a cut response) are all braces
+    matched once, so many unclosed boxes stay linear."""
     marks = list(_BOX_RE.finditer(text))
     if not marks:
         return None
-    pairs = None
+    pairs: dict[int, int] | None = None
     for m in reversed(marks):
         j = m.end()
         while j < len(text) and text[j] in " \t":
             j += 1
         if j < len(text) and text[j] == "{":
             if pairs is None:
-                pairs = _match_braces(text)
-            end = pairs.get(j)
+                end = _closing_brace(text, j)
+                if end is None:
+                    pairs = _match_braces(text)
+            else:
+                end = pairs.get(j)
             if end is not None:
                 return text[j + 1:end], m.start(), end + 1
             continue  # truncated box: try an earlier one
-        if j > m.end():  # "\boxed 5": the argument runs to whitespace or '$'
+        if j > m.end():  # "\\boxed 5": the argument runs to whitespace or '$'
             k = j
             while k < len(text) and text[k] not in " \t\n$":
                 k += 1
@@ -500,11 +523,41 @@ def extract_gold(answer: str | None) -> str | None:
         boxes = _all_boxes(one_span.group(1))
         if len(boxes) > 1:  # "$\\boxed{35 cm} + \\boxed{4}$": one formula, a multi-part answer
             return ", ".join(dict.fromkeys(clean_answer(b) for b in boxes))
+    parts = _gold_boxes(answer)
+    if len(parts) > 1:
+        return ", ".join(dict.fromkeys(clean_answer(b) for b in parts))
     for fn in (last_boxed, gsm8k):
         found = fn(answer)
         if found is not None:
             return clean_answer(found) or None
     return clean_answer(answer) or None
+
+
+# math-verify (latex2sympy2_extended's extract_boxed_content, mode "last") reads boxes of a gold
+# as one answer when they stand close (gap under 10 characters) or, with different contents,
+# within 70 characters holding "and", "or", a comma or a semicolon
+_GOLD_SEP_RE = re.compile(r"\b(?:and|or)\b|,|;")
+
+
+def _gold_boxes(answer: str) -> list[str]:
+    """The boxes of a reference answer that math-verify reads together, in text order:
+    "\\boxed{1} papers and \\boxed{2} bins" is 1 and 2, "\\boxed{1} no no no no no \\boxed{2}" is 2."""
+    last = _last_boxed_span(answer)
+    if last is None:
+        return []
+    parts = [last[0].strip()]
+    start = last[1]
+    while len(parts) < 20:
+        prev = _last_boxed_span(answer[:start])
+        if prev is None:
+            break
+        gap, content = answer[prev[2]:start], prev[0].strip()
+        if not (len(gap) < 10 or (content != parts[-1] and len(gap) < 70 and _GOLD_SEP_RE.search(gap))):
+            break
+        if content != parts[-1]:
+            parts.append(content)
+        start = prev[1]
+    return parts[::-1]
 
 
 # --------------------------------------------------------------------------- multiple choice

@@ -13,15 +13,18 @@ MATH_VERSION = "2"
 
 
 def checker_versions() -> dict[str, str]:
-    """The verdict code: our checker and the installed math-verify (whose parser also runs in
-    extraction), read from package metadata so sympy is not imported."""
+    """The verdict code: our checker, the installed math-verify (whose parser also runs in
+    extraction) and its LaTeX library, read from package metadata so sympy is not imported."""
     from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        mv = version("math-verify")
-    except PackageNotFoundError:  # pragma: no cover - a hard dependency
-        mv = "missing"
-    return {"checker": CHECKER_VERSION, "math_verify": mv}
+    out = {"checker": CHECKER_VERSION}
+    # latex2sympy2_extended: its LaTeX normalization also runs in the parent's fast path
+    for key, dist in (("math_verify", "math-verify"), ("latex2sympy2_extended", "latex2sympy2_extended")):
+        try:
+            out[key] = version(dist)
+        except PackageNotFoundError:  # pragma: no cover - hard dependencies
+            out[key] = "missing"
+    return out
 
 
 def extractor(cfg: JudgeConfig, parse: Callable[[str], str | None] | None = None
@@ -41,21 +44,25 @@ def extractor(cfg: JudgeConfig, parse: Callable[[str], str | None] | None = None
 
 
 def extract_samples(samples: Sequence[dict[str, Any]], cfg: JudgeConfig,
-                    parse_many: Callable[[list[str]], list[str | None]]) -> list[Extraction]:
+                    parse_many: Callable[..., list[str | None]],
+                    golds: Sequence[str | None] | None = None) -> list[Extraction]:
     """Extractions of a batch, with math-verify's parser run once over every text that needs it
     (``parse_many`` runs it in the worker pool). Two passes: the first records which texts the
     parser is asked about (answering "nothing found", which visits every text a later answer
-    could need), the second replays the samples that asked, with the answers."""
+    could need), the second replays the samples that asked, with the answers. With ``golds``
+    (one per sample), ``parse_many(texts, golds)`` also gets the gold of the first sample that
+    asked for each text (the checker verifies the resulting pair alongside the parse)."""
     run = extractor(cfg)
-    asked: dict[str, None] = {}
+    asked: dict[str, str | None] = {}
     replay: list[int] = []
     out: list[Extraction] = []
     for i, s in enumerate(samples):
         calls: list[str] = []
+        gold = golds[i] if golds is not None else None
 
         def collect(text: str) -> None:
             calls.append(text)
-            asked.setdefault(text, None)
+            asked.setdefault(text, gold)
             return None
 
         out.append(run(s.get("response"), s.get("finish_reason"), collect))
@@ -63,7 +70,9 @@ def extract_samples(samples: Sequence[dict[str, Any]], cfg: JudgeConfig,
             replay.append(i)
     if not asked:
         return out
-    answers = dict(zip(asked, parse_many(list(asked))))
+    texts = list(asked)
+    found = parse_many(texts, [asked[t] for t in texts]) if golds is not None else parse_many(texts)
+    answers = dict(zip(texts, found))
     for i in replay:
         s = samples[i]
         out[i] = run(s.get("response"), s.get("finish_reason"), answers.get)
@@ -92,9 +101,10 @@ class MathJudge(BaseJudge):
         pairs: list[tuple[str, str]] = []
         ctx: list[dict[str, Any]] = []
         where: list[int] = []
-        exts = iter(extract_samples([s for g in groups for s in g], self.cfg, self.checker.parse_answers))
-        for group in groups:
-            gold = extract_gold(group[0].get("answer"))
+        golds = [extract_gold(g[0].get("answer")) for g in groups]
+        exts = iter(extract_samples([s for g in groups for s in g], self.cfg, self.checker.parse_answers,
+                                    [gold for gold, g in zip(golds, groups) for _ in g]))
+        for group, gold in zip(groups, golds):
             for s in group:
                 ext = next(exts)
                 rows.append((ext, gold))

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 # the verdict code: fast path (normalize, numeval) + the worker's math-verify call. Bump whenever
 # a change can alter a verdict; it is part of the judge versions (and so of artifact hashes).
-CHECKER_VERSION = "2"
+CHECKER_VERSION = "3"
 
 # the worker side lives in its own module so the parent never imports sympy, and the forkserver
 # (which preloads the target module) imports it once for all workers
@@ -65,6 +65,8 @@ class MathChecker:
         self.second = SECOND_CHECKERS.get(cfg.second_checker) if cfg.second_checker else None
         self._cache: OrderedDict[tuple[str, str], Verdict] = OrderedDict()
         self._inflight: dict[tuple[str, str], None] = {}
+        # (gold, answer) → verdict computed with a tail parse (``parse_answers``), for ``start``
+        self._preverified: dict[tuple[str, str], bool] = {}
         # pool.run happens on this one thread while the caller prepares the next batch; the pool
         # waits on pipes only (no signals), so any thread may drive it
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="rk-verify")
@@ -128,6 +130,16 @@ class MathChecker:
                 else:
                     st["cache_hits"] += 1
                     job.out[i] = Verdict(hit.correct, "cache", hit.second)
+                continue
+            if key in self._preverified and key not in job.todo and key not in self._inflight:
+                v = Verdict(self._preverified.pop(key), "verify")  # verified with its tail parse
+                st["verified"] += 1
+                if self.second is not None:
+                    v.second = bool(self.second(*key))
+                    if v.second != v.correct:
+                        self._disagree(key, v, contexts[i] if contexts else {})
+                self._remember(key, v)
+                job.out[i] = v
                 continue
             if key in job.todo or key in self._inflight:
                 st["cache_hits"] += 1
@@ -197,19 +209,41 @@ class MathChecker:
             self._log_fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
             self._log_fh.flush()
 
-    def parse_answers(self, texts: Sequence[str]) -> list[str | None]:
+    def parse_answers(self, texts: Sequence[str], golds: Sequence[str | None] | None = None) -> list[str | None]:
         """math-verify's parser on free text (``extract``'s ``math_verify`` fallback), in the
-        workers: hard timeout, and sympy stays out of the parent. A timeout or error is no answer."""
+        workers: hard timeout, and sympy stays out of the parent. A timeout or error is no answer.
+
+        With ``golds`` (the gold of a sample that asked for each text), a worker also verifies the
+        pair its answer will make, while that answer's parse is cached there; ``start`` takes the
+        verdict for that exact pair. A parse+verify that fails is retried as a plain parse, so a
+        hanging verification still costs the sample its verdict only, never its answer."""
+        self._preverified = {}
         if not texts:
             return []
-        results = self._thread.submit(self.pool.run, [("parse", t) for t in texts]).result()
         st = self.stats
+        tasks: list[tuple] = [("parse", t) if not (golds and golds[i] and self.cfg.fast_path)
+                              else ("parse_verify", t, golds[i], self.max_chars) for i, t in enumerate(texts)]
+        results = self._thread.submit(self.pool.run, tasks).result()
+        retry = [i for i, r in enumerate(results) if r.status != "ok" and tasks[i][0] == "parse_verify"]
+        if retry:
+            again = self._thread.submit(self.pool.run, [("parse", texts[i]) for i in retry]).result()
+            for i, r in zip(retry, again):
+                results[i] = r
+                tasks[i] = ("parse", texts[i])
         st["parsed"] = st.get("parsed", 0) + len(texts)
         out: list[str | None] = []
-        for r in results:
+        for task, r in zip(tasks, results):
             if r.status != "ok":
                 st["parse_failures"] = st.get("parse_failures", 0) + 1
-            out.append(r.value if r.status == "ok" else None)
+                out.append(None)
+            elif task[0] == "parse_verify":
+                found, answer, verdict = r.value
+                if answer is not None and verdict is not None:
+                    self._preverified[(task[2].strip(), answer)] = bool(verdict)
+                    st["preverified"] = st.get("preverified", 0) + 1
+                out.append(found)
+            else:
+                out.append(r.value)
         return out
 
     def equal(self, pairs: Sequence[tuple[str, str]]) -> list[bool]:

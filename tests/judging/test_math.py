@@ -78,6 +78,18 @@ def test_fast_path_agrees_with_math_verify(checker):
                                 r"\boxed{\left(-3, 8\right]}", r"\boxed{(-3, \sqrt{64}]}"]),
         "ray": (r"(-\infty, 3]", [r"\boxed{(-\infty, 3]}", r"\boxed{(-\infty, 3)}", r"\boxed{(-\infty, 4]}",
                                    r"\boxed{[3, \infty)}"]),
+        # spellings math-verify's normalization reduces to a number; "x = n" against a number
+        "deg": (r"30^\circ", [r"\boxed{30}", r"\boxed{30^{\circ}}", r"\boxed{60^\circ}", r"\boxed{x = 30}",
+                               r"\boxed{31}", r"\boxed{\frac{\pi}{6}}"]),
+        "units": (r"5.4 \text{ cents}", [r"\boxed{5.4}", r"\boxed{5.4\text{ cents}}", r"\boxed{5.1}",
+                                          r"\boxed{\$5.4}", r"\boxed{54 \mbox{ cm}^2}", r"\boxed{5.40\, \text{cents}}"]),
+        "thin": (r"10,\!080", [r"\boxed{10080}", r"\boxed{10,\! 080}", r"\boxed{10,080}", r"\boxed{10081}",
+                                r"\boxed{10.08}"]),
+        "short": (r"\frac 59", [r"\boxed{\frac{5}{9}}", r"\boxed{\dfrac59}", r"\boxed{\frac9{5}}", r"\boxed{5/9}"]),
+        "assign": ("-4", [r"\boxed{x=-4}", r"\boxed{b = -4}", r"\boxed{x = 4}", r"\boxed{e = -4}",
+                          r"\boxed{2x = -8}", r"\boxed{x = -4.0}", r"\boxed{y = \frac{-8}{2}}", r"\boxed{I = -4}"]),
+        "symbols": ("6", [r"\boxed{x}", r"\boxed{PQ}", r"\boxed{m and n}", r"\boxed{p, r}", r"\boxed{e}",
+                          r"\boxed{x/x}", r"\boxed{\pi}"]),
     }
     samples = make_samples(problems)
     fast_judge = MathJudge(to_config({}), checker=checker)
@@ -105,6 +117,22 @@ def test_hanging_input_is_killed_within_the_timeout():
     assert out[0]["meta"]["verdict"] == "timeout"
     assert judge.stats["timeouts"] == 1
     assert elapsed < 20  # one timeout + worker start-up, not a hang
+
+
+def test_tail_parse_verifies_its_pair_and_survives_a_hanging_verification():
+    """An unmarked answer is parsed and its (gold, answer) verified in one worker task; when that
+    verification hangs, the parse is redone alone, so the sample keeps its answer and only its
+    verdict is the timeout."""
+    judge = build_judge({"name": "math", "workers": 2, "timeout_s": 1.0})
+    samples = make_samples({"hang": ("5", ["So we get $10^{10^{15}}$."]),
+                            "ok": ("2e", [r"so the value is $e + e$.", r"so the value is $3e$ ."])})
+    out = run(judge, samples)
+    judge.close()
+    assert [s["extracted"] for s in out] == ["10^{10^{15}}", "e + e", "3e"]
+    assert [s["meta"]["verdict"] for s in out] == ["timeout", "verify", "verify"]
+    assert [s["correct"] for s in out] == [False, True, False]
+    assert judge.stats["preverified"] == 2 and judge.stats["verified"] == 2
+    assert judge.stats["pool"]["items"] == 5  # 3 parse+verify, the hung one parsed again, then verified
 
 
 def test_judging_from_a_thread():
