@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
@@ -49,6 +50,10 @@ class RootConfig:
     experiment_name: str = "demo"
     teacher: ModelConfig = field(default_factory=ModelConfig)
     student: ModelConfig = field(default_factory=ModelConfig)
+    # Generate with several models into one set (each sample keeps its model): entries are
+    # teacher / student / a conf/model option / {model: ..., sampler: {deltas}}; empty: the
+    # teacher alone. See reasonkit/generation/generators.py.
+    generators: list[Any] = field(default_factory=list)
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     judge: JudgeConfig = field(default_factory=JudgeConfig)
