@@ -16,6 +16,7 @@ from reasonkit.formats.config import FormatConfig
 from reasonkit.judging.config import JudgeConfig
 from reasonkit.launch.config import LocalConfig
 from reasonkit.models.config import ModelConfig
+from reasonkit.pipeline.iteration import IterationConfig
 from reasonkit.report.config import ReportConfig
 from reasonkit.selection.config import SelectionConfig
 from reasonkit.selection.scoring import ScoreConfig
@@ -68,6 +69,8 @@ class RootConfig:
     local: LocalConfig = field(default_factory=LocalConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
+    # Expert iteration: rounds of generate → … → train, each from the previous round's model.
+    iteration: IterationConfig = field(default_factory=IterationConfig)
 
 
 def register() -> None:
