@@ -24,7 +24,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from reasonkit.models.config import ModelConfig
-from reasonkit.records import read_jsonl, sample_id
+from reasonkit.records import InputError, read_jsonl, sample_id
 
 # Layout of merged records (renumbering, field names, order); bump on any change.
 MERGE_VERSION = "1"
@@ -64,16 +64,16 @@ def _model(cfg: DictConfig, spec: Any, i: int) -> DictConfig:
         path = CONF_DIR / "model" / f"{spec}.yaml"
         if not path.exists():
             options = sorted(p.stem for p in (CONF_DIR / "model").glob("*.yaml"))
-            raise ValueError(f"{_where(i)}: model {spec!r}: expected teacher, student, a conf/model option "
+            raise InputError(f"{_where(i)}: model {spec!r}: expected teacher, student, a conf/model option "
                              f"({', '.join(options)}) or a mapping of model fields")
         return OmegaConf.merge(base, OmegaConf.load(path))
     if isinstance(spec, DictConfig):
         try:
             return OmegaConf.merge(base, spec)
         except Exception as e:  # noqa: BLE001 - a typo'd model field: one line
-            raise ValueError(f"{_where(i)}.model: {str(e).splitlines()[0]} (fields: "
+            raise InputError(f"{_where(i)}.model: {str(e).splitlines()[0]} (fields: "
                              f"{', '.join(ModelConfig.__dataclass_fields__)})") from None
-    raise ValueError(f"{_where(i)}.model: expected a name or a mapping of model fields, got {spec!r}")
+    raise InputError(f"{_where(i)}.model: expected a name or a mapping of model fields, got {spec!r}")
 
 
 def resolve(cfg: DictConfig) -> list[Generator]:
@@ -86,23 +86,23 @@ def resolve(cfg: DictConfig) -> list[Generator]:
         elif isinstance(entry, DictConfig):
             unknown = set(entry.keys()) - {"model", "sampler"}
             if unknown:
-                raise ValueError(f"{_where(i)}: unknown keys {sorted(unknown)}; expected model and sampler")
+                raise InputError(f"{_where(i)}: unknown keys {sorted(unknown)}; expected model and sampler")
             spec, delta = entry.get("model", "teacher"), entry.get("sampler") or {}
         else:
-            raise ValueError(f"{_where(i)}: expected a model name or {{model: ..., sampler: {{...}}}}, got {entry!r}")
+            raise InputError(f"{_where(i)}: expected a model name or {{model: ..., sampler: {{...}}}}, got {entry!r}")
         bad = [k for k in SHARED_SAMPLER if k in delta]
         if bad:
-            raise ValueError(f"{_where(i)}.sampler: {bad} apply to every generator; set sampler.{bad[0]} for the run")
+            raise InputError(f"{_where(i)}.sampler: {bad} apply to every generator; set sampler.{bad[0]} for the run")
         try:
             sampler = OmegaConf.merge(cfg.sampler, delta)
         except Exception as e:  # noqa: BLE001 - a typo'd sampler field: one line
-            raise ValueError(f"{_where(i)}.sampler: {str(e).splitlines()[0]}") from None
+            raise InputError(f"{_where(i)}.sampler: {str(e).splitlines()[0]}") from None
         label = entry if isinstance(entry, str) else OmegaConf.to_yaml(entry, sort_keys=True).strip().replace("\n", ", ")
         out.append(Generator(i, label, _model(cfg, spec, i), sampler))
     names = [g.name for g in out]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ValueError(f"generators: two entries generate as {dup[0]!r}; each sample keeps its model's name, "
+        raise InputError(f"generators: two entries generate as {dup[0]!r}; each sample keeps its model's name, "
                          "so names must differ (set model.name on one of them)")
     return out
 
@@ -133,7 +133,7 @@ def merge(sources: list[tuple[str, Path, int]], out: Path) -> dict[str, Any]:
     first = sources[0][0]
     for name, _, _ in sources[1:]:
         if layouts[name] != layouts[first] or parts[name] != parts[first]:
-            raise ValueError(f"generators: {name}'s artifact is cut as {layouts[name]} ({len(parts[name])} parts), "
+            raise InputError(f"generators: {name}'s artifact is cut as {layouts[name]} ({len(parts[name])} parts), "
                              f"{first}'s as {layouts[first]} ({len(parts[first])} parts): they must cover the "
                              "same problems")
     per_model = {name: 0 for name, _, _ in sources}

@@ -19,6 +19,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from reasonkit.models.config import ModelConfig
+from reasonkit.records import InputError
 
 log = logging.getLogger("reasonkit")
 
@@ -44,15 +45,15 @@ def rounds(cfg: Any) -> int:
 def check(cfg: DictConfig) -> None:
     it = cfg.iteration
     if it.rounds < 1:
-        raise ValueError(f"iteration.rounds: expected >= 1, got {it.rounds}")
+        raise InputError(f"iteration.rounds: expected >= 1, got {it.rounds}")
     if it.first not in FIRST:
-        raise ValueError(f"iteration.first: expected {' | '.join(FIRST)}, got {it.first!r}")
+        raise InputError(f"iteration.first: expected {' | '.join(FIRST)}, got {it.first!r}")
     if it.rounds > 1:
         if cfg.generators:
-            raise ValueError("iteration.rounds > 1 with generators: a round generates with the current model alone; "
+            raise InputError("iteration.rounds > 1 with generators: a round generates with the current model alone; "
                              "set generators=[]")
         if "train" not in cfg.pipeline:
-            raise ValueError(f"iteration.rounds={it.rounds}: each round trains the next round's model, but "
+            raise InputError(f"iteration.rounds={it.rounds}: each round trains the next round's model, but "
                              f"pipeline={list(cfg.pipeline)} has no train")
 
 
