@@ -44,10 +44,10 @@ STUDIES = [
           ("generate", "judge"), ("sampler.n=4",),
           [("dpo_short_long", "[generate,judge,select]",
             "the toy teacher's correct responses of one problem all have the same length")]),
-    # the checkpoint is picked on a 3-row slice of the real MATH-500 file (and AIME 2024's)
+    # the checkpoint is picked on a 3-row slice of the real MATH-500 file, reported there and on toy
     Study("critique_ft", ["cft", "sft_baseline"], ("generate", "judge"),
           ("sampler.n=4", "paths.benchmarks=tests/fixtures/benchmarks", "eval.source=local",
-           "eval.sampling.max_tokens=64"), generators=2),
+           "eval.benchmarks=[math500,dataset]", "eval.sampling.max_tokens=64"), generators=2),
     Study("r1_traces", ["sft_r1_correct", "sft_r1_all", "size_1000", "size_2000", "size_4000"],
           ("generate", "judge"), (),
           # its own generate (the dataset's solutions), so it runs beside the sweep, end to end
