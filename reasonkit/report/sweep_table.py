@@ -93,7 +93,7 @@ def build(title: str, data: list[MemberData], models: list[str], baselines: list
     cols: dict[str, Column] = {}
     for d in data:
         for c in d.cells:
-            if c.row in models or c.row in baselines:
+            if c.row in models or c.row in baselines or (c.row == PICKED and "trained" in models):
                 for k in c.metrics:
                     if _wanted(k, patterns):
                         cols.setdefault(f"{c.benchmark}/{k}", Column(c.benchmark, k))
