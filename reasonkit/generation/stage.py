@@ -37,21 +37,21 @@ class GenerateStage(Stage):
     # -- dispatch: one model (the teacher), or ``generators`` (one artifact each, then a merge)
 
     def keys(self, cfg):
-        if cfg.generators:
+        if cfg.get("generators"):
             return {"generators": [{"name": g.name, "n": int(g.sampler.n), "artifact": self._single_step(sub).key}
                                    for g, sub in self._subs(cfg)]}
         return self._keys(cfg)
 
     def code(self, cfg):
-        return {"merge": generators.MERGE_VERSION} if cfg.generators else self._code(cfg)
+        return {"merge": generators.MERGE_VERSION} if cfg.get("generators") else self._code(cfg)
 
     def validate(self, cfg) -> None:
-        for _, sub in self._subs(cfg) if cfg.generators else [(None, cfg)]:
+        for _, sub in self._subs(cfg) if cfg.get("generators") else [(None, cfg)]:
             check_prompt_api(sub.sampler)
             reference.check(sub.sampler)
 
     def label(self, cfg):
-        if cfg.generators:
+        if cfg.get("generators"):
             return f"{'+'.join(g.name for g in generators.resolve(cfg))}-{cfg.dataset.name}"[:100]
         return self._label(cfg)
 
@@ -61,7 +61,7 @@ class GenerateStage(Stage):
         return int(cfg.sampler.shards) > 1
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
-        return self._run_many(ctx) if ctx.cfg.generators else self._run(ctx)
+        return self._run_many(ctx) if ctx.cfg.get("generators") else self._run(ctx)
 
     def _subs(self, cfg):
         return [(g, generators.single_config(cfg, g)) for g in generators.resolve(cfg)]

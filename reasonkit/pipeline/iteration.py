@@ -49,7 +49,7 @@ def check(cfg: DictConfig) -> None:
     if it.first not in FIRST:
         raise InputError(f"iteration.first: expected {' | '.join(FIRST)}, got {it.first!r}")
     if it.rounds > 1:
-        if cfg.generators:
+        if cfg.get("generators"):
             raise InputError("iteration.rounds > 1 with generators: a round generates with the current model alone; "
                              "set generators=[]")
         if "train" not in cfg.pipeline:
