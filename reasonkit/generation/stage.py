@@ -66,7 +66,7 @@ class GenerateStage(Stage):
     def _subs(self, cfg):
         return [(g, generators.single_config(cfg, g)) for g in generators.resolve(cfg)]
 
-    def _single_step(self, sub) -> "_SingleStep":
+    def _single_step(self, sub) -> _SingleStep:
         """The step a plain single-teacher run of ``sub`` plans (same keys, code, label, hash)."""
         keys = canonical(self._keys(sub))
         code = self._code(sub)

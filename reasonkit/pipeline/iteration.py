@@ -91,7 +91,7 @@ def last_round(cfg: DictConfig, store: Any) -> tuple[int, DictConfig]:
 
     sub = round_config(cfg, 1, None)
     for r in range(2, rounds(cfg) + 1):
-        train = [s for s in plan(sub, store, ["train"]) if s.stage.name == "train"][0].artifact
+        train = next(s for s in plan(sub, store, ["train"]) if s.stage.name == "train").artifact
         if not train.complete:
             return r - 1, sub
         sub = round_config(cfg, r, str(train.path / "model"))

@@ -155,7 +155,6 @@ def run(cfg: DictConfig, tracker_factory=None) -> RunResult:
     ends the run without error: the later stages wait for a run that sees it complete.
     """
     from reasonkit.checks import check_config
-
     from reasonkit.pipeline import iteration
 
     check_config(cfg)  # out-of-range values, one line each, before any stage works

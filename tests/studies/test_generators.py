@@ -111,7 +111,7 @@ def test_every_value_the_merge_reads_is_in_its_identity(tmp_path, tiny_models):
     from reasonkit.pipeline.identity import uncovered
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "pipeline"))
-    from test_identity_reads import _recorded_run  # noqa: E402
+    from test_identity_reads import _recorded_run
 
     cfg = _cfg(tmp_path / "o", "generators=[teacher,{model:student,sampler:{n:2}}]", "pipeline=[generate]")
     rec, placed, result = _recorded_run(cfg)
