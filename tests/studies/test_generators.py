@@ -37,6 +37,7 @@ def _records(art) -> list[dict]:
     return [json.loads(line) for p in sorted(Path(art).glob("part-*.jsonl")) for line in open(p)]
 
 
+@pytest.mark.slow
 def test_merged_set_keeps_each_model_and_adding_one_computes_only_it(tmp_path, tiny_models):
     out = tmp_path / "o"
     res = _run(_cfg(out, TWO))
@@ -73,6 +74,7 @@ def test_merged_set_keeps_each_model_and_adding_one_computes_only_it(tmp_path, t
     assert other.done["generate"].manifest["metrics"]["computed_models"] == ["toy-student"]
 
 
+@pytest.mark.slow
 def test_array_shards_complete_every_model_then_merge(tmp_path, tiny_models):
     """SLURM-array style: each task runs its shard of every model; the last one merges; the result
     equals an unsharded run's (per-sample seeds)."""
