@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
@@ -15,6 +16,7 @@ from reasonkit.formats.config import FormatConfig
 from reasonkit.judging.config import JudgeConfig
 from reasonkit.launch.config import LocalConfig
 from reasonkit.models.config import ModelConfig
+from reasonkit.pipeline.iteration import IterationConfig
 from reasonkit.report.config import ReportConfig
 from reasonkit.selection.config import SelectionConfig
 from reasonkit.selection.scoring import ScoreConfig
@@ -50,6 +52,10 @@ class RootConfig:
     experiment_name: str = "demo"
     teacher: ModelConfig = field(default_factory=ModelConfig)
     student: ModelConfig = field(default_factory=ModelConfig)
+    # Generate with several models into one set (each sample keeps its model): entries are
+    # teacher / student / a conf/model option / {model: ..., sampler: {deltas}}; empty: the
+    # teacher alone. See reasonkit/generation/generators.py.
+    generators: list[Any] = field(default_factory=list)
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     sampler: SamplerConfig = field(default_factory=SamplerConfig)
     judge: JudgeConfig = field(default_factory=JudgeConfig)
@@ -65,6 +71,8 @@ class RootConfig:
     report: ReportConfig = field(default_factory=ReportConfig)
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     transform: TransformConfig = field(default_factory=TransformConfig)
+    # Expert iteration: rounds of generate → … → train, each from the previous round's model.
+    iteration: IterationConfig = field(default_factory=IterationConfig)
 
 
 def register() -> None:

@@ -1,4 +1,5 @@
-"""``stage=generate``: n samples per problem from the teacher, appended in fsync'd batches.
+"""``stage=generate``: n samples per problem from the teacher (or from each of ``generators``,
+merged into one set: ``generators.py``), appended in fsync'd batches.
 
 Resumable per record: after a kill, the shard's ``.partial`` file is repaired and only the
 sample ids not yet on disk are generated (their seeds come from their ids, so the resumed run
@@ -8,12 +9,13 @@ is ``samples.py``; how the work is cut into parts and shards is ``sharding.py``.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from reasonkit import prompts
 from reasonkit.data import load as data
 from reasonkit.engines import build_engine
-from reasonkit.generation import reference, sharding
+from reasonkit.generation import generators, reference, sharding
 from reasonkit.generation.samples import (
     check_prompt_api,
     code_versions,
@@ -22,6 +24,7 @@ from reasonkit.generation.samples import (
 )
 from reasonkit.models import load as models
 from reasonkit.pipeline.artifacts import ShardWriter
+from reasonkit.pipeline.identity import canonical, digest
 from reasonkit.pipeline.stage import Stage, StageContext, StagePending, register
 
 
@@ -31,23 +34,26 @@ class GenerateStage(Stage):
     version = 1
     resumable = True
 
+    # -- dispatch: one model (the teacher), or ``generators`` (one artifact each, then a merge)
+
     def keys(self, cfg):
-        return {"model": cfg.teacher, "weights": models.fingerprint(cfg.teacher), "dataset": cfg.dataset,
-                "split": cfg.dataset.train_split, "data": data.check(cfg.dataset, cfg.dataset.train_split),
-                "sampler": sampler_identity(cfg.sampler), "prompt": prompts.identity(cfg.dataset.prompt)}
+        if cfg.get("generators"):
+            return {"generators": [{"name": g.name, "n": int(g.sampler.n), "artifact": self._single_step(sub).key}
+                                   for g, sub in self._subs(cfg)]}
+        return self._keys(cfg)
 
     def code(self, cfg):
-        if cfg.sampler.source == "reference":
-            return {**code_versions(), "reference": reference.REFERENCE_VERSION}
-        return code_versions()
+        return {"merge": generators.MERGE_VERSION} if cfg.get("generators") else self._code(cfg)
 
     def validate(self, cfg) -> None:
-        check_prompt_api(cfg.sampler)
-        reference.check(cfg.sampler)
+        for _, sub in self._subs(cfg) if cfg.get("generators") else [(None, cfg)]:
+            check_prompt_api(sub.sampler)
+            reference.check(sub.sampler)
 
     def label(self, cfg):
-        who = reference.MODEL_NAME if cfg.sampler.source == "reference" else cfg.teacher.name
-        return f"{who}-{cfg.dataset.name}"
+        if cfg.get("generators"):
+            return f"{'+'.join(g.name for g in generators.resolve(cfg))}-{cfg.dataset.name}"[:100]
+        return self._label(cfg)
 
     def concurrent(self, cfg) -> bool:
         """Sharded runs compute without the artifact-wide lock: each part has its own (sharding.py),
@@ -55,6 +61,63 @@ class GenerateStage(Stage):
         return int(cfg.sampler.shards) > 1
 
     def run(self, ctx: StageContext) -> dict[str, Any]:
+        return self._run_many(ctx) if ctx.cfg.get("generators") else self._run(ctx)
+
+    def _subs(self, cfg):
+        return [(g, generators.single_config(cfg, g)) for g in generators.resolve(cfg)]
+
+    def _single_step(self, sub) -> _SingleStep:
+        """The step a plain single-teacher run of ``sub`` plans (same keys, code, label, hash)."""
+        keys = canonical(self._keys(sub))
+        code = self._code(sub)
+        d = digest(self.name, self.version, keys, code, [])
+        return _SingleStep(f"{self._label(sub)}-{d}", keys, code, self._label(sub), d)
+
+    def _run_many(self, ctx: StageContext) -> dict[str, Any]:
+        """Every generator's own artifact (reused when complete; this process's shard of it when
+        sharded), then the merge once all exist."""
+        from contextlib import nullcontext
+
+        from reasonkit.pipeline.runner import Step, execute
+
+        sources, pending, computed = [], [], []
+        for g, sub in self._subs(ctx.cfg):
+            one = self._single_step(sub)
+            step = Step(self, ctx.store.artifact(self.name, one.label, one.digest), {}, one.keys, one.code)
+            try:
+                art, did = execute(sub, step, ctx.store)
+            except StagePending as e:
+                pending.append(f"{g.name}: {e}")
+                continue
+            sources.append((g.name, art.path, int(g.sampler.n)))
+            if did:
+                computed.append(g.name)
+        if pending:
+            raise ShardPending("generate: " + "; ".join(pending))
+        with ctx.store.lock(ctx.out) if self.concurrent(ctx.cfg) else nullcontext():
+            if ctx.out.complete:  # another shard process merged meanwhile
+                return ctx.out.manifest.get("metrics", {})
+            stats = generators.merge(sources, ctx.out.path)
+        ctx.metrics["generators"] = {name: str(path) for name, path, _ in sources}
+        return {**stats, "computed_models": computed}
+
+    # -- one model
+
+    def _keys(self, cfg):
+        return {"model": cfg.teacher, "weights": models.fingerprint(cfg.teacher), "dataset": cfg.dataset,
+                "split": cfg.dataset.train_split, "data": data.check(cfg.dataset, cfg.dataset.train_split),
+                "sampler": sampler_identity(cfg.sampler), "prompt": prompts.identity(cfg.dataset.prompt)}
+
+    def _code(self, cfg):
+        if cfg.sampler.source == "reference":
+            return {**code_versions(), "reference": reference.REFERENCE_VERSION}
+        return code_versions()
+
+    def _label(self, cfg):
+        who = reference.MODEL_NAME if cfg.sampler.source == "reference" else cfg.teacher.name
+        return f"{who}-{cfg.dataset.name}"
+
+    def _run(self, ctx: StageContext) -> dict[str, Any]:
         cfg = ctx.cfg
         s = cfg.sampler
         problems = list(data.problems(cfg.dataset, cfg.dataset.train_split))
@@ -140,6 +203,15 @@ class GenerateStage(Stage):
         # (earlier attempts, or finished parts claimed_parts skipped): that is what it resumed from.
         on_disk = sum(1 for p in parts for _ in open(layout.part_path(ctx.out.path, p)))
         return info, written, on_disk - written
+
+
+@dataclass(frozen=True)
+class _SingleStep:
+    key: str  # "<label>-<hash>": the single-model artifact's folder name
+    keys: Any
+    code: dict[str, str]
+    label: str
+    digest: str
 
 
 class ShardPending(StagePending):

@@ -46,7 +46,12 @@ def _source(cfg: DictConfig, reader: str, dep: str) -> str:
 
 
 def plan(cfg: DictConfig, store: ArtifactStore, targets: list[str]) -> list[Step]:
-    """Topologically ordered steps needed for ``targets`` (dependencies first, each once)."""
+    """Topologically ordered steps needed for ``targets`` (dependencies first, each once). With
+    ``iteration.rounds`` > 1: the steps of the last round whose config is known (iteration.py)."""
+    from reasonkit.pipeline import iteration
+
+    if iteration.rounds(cfg) > 1:
+        cfg = iteration.last_round(cfg, store)[1]
     steps: dict[str, Step] = {}
 
     def visit(name: str, chain: tuple[str, ...] = ()) -> Step:
@@ -160,9 +165,16 @@ def run(cfg: DictConfig, tracker_factory=None) -> RunResult:
     ends the run without error: the later stages wait for a run that sees it complete.
     """
     from reasonkit.checks import check_config
+    from reasonkit.pipeline import iteration
 
     check_config(cfg)  # out-of-range values, one line each, before any stage works
+    if cfg.get("iteration") is not None:
+        iteration.check(cfg)
     store = ArtifactStore(cfg.paths.artifacts)
+    if iteration.rounds(cfg) > 1:
+        if cfg.stage == "pipeline":
+            return run_rounds(cfg, store, tracker_factory)
+        cfg = iteration.last_round(cfg, store)[1]  # a single stage: of the last known round
     if cfg.stage == "pipeline":
         steps = plan(cfg, store, list(cfg.pipeline))
     else:
@@ -189,3 +201,30 @@ def run(cfg: DictConfig, tracker_factory=None) -> RunResult:
     if not result.computed and not result.pending:
         log.info("all %d stage(s) reused from %s: nothing to compute", len(steps), store.root)
     return result
+
+
+def run_rounds(cfg: DictConfig, store: ArtifactStore, tracker_factory=None) -> RunResult:
+    """``iteration.rounds`` rounds, each a plain run whose student is the previous round's trained
+    model; ``planned``/``done`` name round r's artifacts ``<stage>@<r>`` (the last round's also
+    plain ``<stage>``)."""
+    from reasonkit.pipeline import iteration
+
+    k = iteration.rounds(cfg)
+    total = RunResult()
+    prev: str | None = None
+    for r in range(1, k + 1):
+        sub = iteration.round_config(cfg, r, prev)
+        log.info("[iteration] round %d/%d: generate with %s, train %s", r, k, sub.teacher.name, sub.student.name)
+        res = run(sub, tracker_factory)
+        for name, art in res.planned.items():
+            total.planned[f"{name}@{r}"] = art
+        for name, art in res.done.items():
+            total.done[f"{name}@{r}"] = art
+        total.computed |= res.computed
+        if res.pending:
+            total.pending.update({f"{n}@{r}": v for n, v in res.pending.items()})
+            return total
+        prev = str(res.done["train"].path / "model")
+    total.planned.update({n.rsplit("@", 1)[0]: a for n, a in total.planned.items() if n.endswith(f"@{k}")})
+    total.done.update({n.rsplit("@", 1)[0]: a for n, a in total.done.items() if n.endswith(f"@{k}")})
+    return total

@@ -24,6 +24,8 @@ log = logging.getLogger("reasonkit")
 
 _NUM = (int, float)
 INFO_KEYS = ("step", "n", "problems", "samples")  # numbers that describe a cell rather than measure it
+# The row eval.select_best chose (report.models=[picked]): its cells carry picked_row, picked_on.
+PICKED = "picked"
 
 
 @dataclass
@@ -70,7 +72,13 @@ def read_cells(metrics: Any, default_benchmark: str) -> list[Cell]:
     """Model-row × benchmark metric cells from an eval ``metrics.json`` of any supported layout."""
     cells: list[Cell] = []
     if isinstance(metrics, dict) and isinstance(metrics.get("cells"), list):  # the eval grid's layout
-        metrics = metrics["cells"]
+        pick = metrics.get("select_best")
+        cells = read_cells(metrics["cells"], default_benchmark)
+        if isinstance(pick, dict) and pick.get("row"):  # eval.select_best: the pick as row "picked"
+            on = f"{pick.get('benchmark')}:{pick.get('metric')}"
+            cells += [Cell(PICKED, c.benchmark, dict(c.metrics), {**c.info, "picked_row": pick["row"], "picked_on": on})
+                      for c in cells if c.row == pick["row"]]
+        return cells
     if isinstance(metrics, list):
         for c in metrics:
             if isinstance(c, dict):

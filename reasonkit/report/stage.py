@@ -102,6 +102,11 @@ class ReportStage(Stage):
         return {"report": cfg.report, "experiment_name": cfg.experiment_name, "sweep": sweep.sweep_id,
                 "members": found, "reports": cfg.paths.reports}
 
+    def code(self, cfg):
+        from reasonkit.report.sweep_table import TABLE_VERSION
+
+        return {"table": TABLE_VERSION} if _sweep_mode(cfg) else {}
+
     def label(self, cfg):
         if _sweep_mode(cfg):
             s = _resolve(cfg)

@@ -7,9 +7,12 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
-from reasonkit.report.collect import Cell, MemberData
+from reasonkit.report.collect import PICKED, Cell, MemberData
 
 Z95 = 1.959963984540054
+# What a sweep table shows (rows, labels, notes); the report stage hashes it. 2: eval.select_best's
+# pick stands for the trained row, labelled, with a note when a column is the pick's benchmark.
+TABLE_VERSION = "2"
 _SUFFIXES = ("_se", "_lo", "_hi", "_ci", "_std")
 
 
@@ -90,7 +93,7 @@ def build(title: str, data: list[MemberData], models: list[str], baselines: list
     cols: dict[str, Column] = {}
     for d in data:
         for c in d.cells:
-            if c.row in models or c.row in baselines:
+            if c.row in models or c.row in baselines or (c.row == PICKED and "trained" in models):
                 for k in c.metrics:
                     if _wanted(k, patterns):
                         cols.setdefault(f"{c.benchmark}/{k}", Column(c.benchmark, k))
@@ -120,8 +123,19 @@ def build(title: str, data: list[MemberData], models: list[str], baselines: list
     for d in data:
         for mrow in models:
             label = d.member.label if len(models) == 1 else f"{d.member.label} · {mrow}"
-            row = Row(label, "member", d.member.key, missing=list(d.member.missing))
             cells = [c for c in d.cells if c.row == mrow]
+            picked = [c for c in d.cells if c.row == PICKED]
+            if mrow == "trained" and picked:  # eval.select_best chose among checkpoints: report the pick
+                cells = picked
+            if cells and cells[0].row == PICKED:  # which checkpoint, and a warning if reported where picked
+                label += f" [{cells[0].info['picked_row']}]"
+                on = cells[0].info["picked_on"]
+                if any(col.benchmark == on.split(":")[0] for col in columns):
+                    note = (f"{PICKED}: each run's model was picked on {on}; its {on.split(':')[0]} columns "
+                            "report the benchmark the pick was made on (optimistic)")
+                    if note not in notes:
+                        notes.append(note)
+            row = Row(label, "member", d.member.key, missing=list(d.member.missing))
             for c in cells:
                 for col in columns:
                     if col.benchmark == c.benchmark and col.metric in c.metrics:

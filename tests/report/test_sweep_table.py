@@ -48,8 +48,10 @@ def test_read_cells_eval_grid_layout():
                        "avg@4_se": 0.05, "ci95": [0.2, 0.41], "step": 8}],
             "select_best": {"benchmark": "math500", "metric": "avg@n", "row": "trained", "model": "s+sft", "value": 0.3}}
     cells = read_cells(grid, "x")
-    assert [(c.row, c.benchmark) for c in cells] == [("teacher", "toy"), ("trained", "math500")]
-    t, tr = cells
+    # select_best's row comes again as "picked", saying what and where it was picked on
+    assert [(c.row, c.benchmark) for c in cells] == [("teacher", "toy"), ("trained", "math500"), ("picked", "math500")]
+    t, tr, pk = cells
+    assert pk.metrics == tr.metrics and (pk.info["picked_row"], pk.info["picked_on"]) == ("trained", "math500:avg@n")
     assert t.metrics == {"avg@2": 0.75, "avg@2_se": 0.1, "pass@2": 0.9, "avg@2_lo": 0.55, "avg@2_hi": 0.9}
     assert t.info["model"] == "t" and t.info["n"] == 2 and t.info["by_level"] == {"1": {"avg": 0.5}}
     assert row_step(tr, None) == 8
@@ -58,6 +60,26 @@ def test_read_cells_eval_grid_layout():
     teacher = next(r for r in table.rows if r.kind == "baseline")
     assert (teacher.values["toy/avg@2"].lo, teacher.values["toy/avg@2"].hi) == (0.55, 0.9)
     assert table.rows[1].values["math500/avg@4"].hi == 0.41
+    # the trained row reports the pick, labelled, and the table says it was picked on math500
+    assert table.rows[1].label == "m [trained]"
+    assert any("picked on math500:avg@n" in n and "math500 columns" in n for n in table.notes), table.notes
+
+
+def test_a_picked_checkpoint_stands_for_the_trained_row():
+    cells = [{"row": f"trained@checkpoint-{s}", "model": f"s@{s}", "benchmark": b, "n": 2, "avg@2": v, "step": s}
+             for s, b, v in [(2, "math500", 0.4), (4, "math500", 0.2), (2, "toy", 0.1), (4, "toy", 0.5)]]
+    cells.append({"row": "trained", "model": "s", "benchmark": "toy", "n": 2, "avg@2": 0.6})
+    pick = {"benchmark": "math500", "metric": "avg@n", "row": "trained@checkpoint-2", "model": "s@2", "value": 0.4}
+    t = build("g", [_member("0", "m", read_cells({"cells": cells, "select_best": pick}, "x"))], ["trained"], [],
+              ["avg@*"], "se")
+    (row,) = t.rows
+    assert row.label == "m [trained@checkpoint-2]"
+    assert row.values["math500/avg@2"].mean == 0.4 and row.values["toy/avg@2"].mean == 0.1  # not the final 0.6
+    assert len(t.notes) == 1 and "picked on math500:avg@n" in t.notes[0]
+    # picked on a benchmark the table does not report: no warning
+    toy = [c for c in read_cells({"cells": cells, "select_best": pick}, "x") if c.benchmark == "toy"]
+    t2 = build("g", [_member("0", "m", toy)], ["trained"], [], ["avg@*"], "se")
+    assert t2.rows[0].label == "m [trained@checkpoint-2]" and not t2.notes
 
 
 def test_row_steps():
