@@ -66,12 +66,25 @@ def spec(cfg: DictConfig, name: str) -> bm.BenchmarkConfig:
 
 
 def for_model(cfg: DictConfig, s: bm.BenchmarkConfig, m: EvalModel) -> bm.BenchmarkConfig:
-    """A model's own prompt (``eval.model_prompts.<entry>``, e.g. r1_zero for a base model) over
-    the benchmark's; a run-wide ``eval.prompt`` still wins."""
+    """The benchmark as this model is asked it.
+
+    Prompt: ``eval.prompt`` (run-wide) > ``eval.model_prompts.<entry>`` > the model config's
+    ``prompt`` (e.g. r1_zero for a base model) > the benchmark's own (with its overrides).
+    Sampling: the model card's recommended sampling (``model.sampling``) goes over the benchmark
+    YAML's, and under what a run sets explicitly (``eval.overrides.<benchmark>.sampling``, then
+    non-null ``eval.sampling``); ``eval.model_sampling=false`` skips it."""
     p = cfg.eval.model_prompts.get(m.entry) if cfg.eval.model_prompts else None
-    if p is None or cfg.eval.prompt is not None:
-        return s
-    return dataclasses.replace(s, prompt=str(p))
+    if p is None:
+        p = getattr(m.mcfg, "prompt", None)
+    if p is not None and cfg.eval.prompt is None:
+        s = dataclasses.replace(s, prompt=str(p))
+    rec = _plain(getattr(m.mcfg, "sampling", None) or {})
+    if rec and cfg.eval.get("model_sampling", True):
+        key = "dataset" if s.source == "dataset" else s.name  # eval.overrides is keyed by eval.benchmarks' names
+        per = _plain(cfg.eval.overrides.get(key, {})) if cfg.eval.overrides and key in cfg.eval.overrides else {}
+        run = {k: v for k, v in _plain(cfg.eval.sampling).items() if v is not None}
+        s = dataclasses.replace(s, sampling={**s.sampling, **rec, **((per or {}).get("sampling") or {}), **run})
+    return s
 
 
 def template_vars(cfg: DictConfig, s: bm.BenchmarkConfig) -> dict[str, Any]:

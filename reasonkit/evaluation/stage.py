@@ -129,6 +129,7 @@ def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_c
     # the backend's settings without generation's n/seed/sampling: eval has its own (per cell)
     sampler = OmegaConf.create({**{k: cfg.sampler[k] for k in cfg.sampler if k not in grid.SAMPLER_GENERATION_ONLY},
                                 "shards": 1, "shard": None})
+    sampler = models.sampler_for(sampler, m.mcfg)  # the model's context length / tensor parallel size
     engine = None
     info: dict[str, Any] = {}
     n = 0
