@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import random
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -145,6 +146,20 @@ def _cached_commit(ds: Any) -> str | None:
     return Path(files[0]["filename"]).parent.name if files else None
 
 
+_WARNED_UNPINNED: set[tuple[str, str | None]] = set()
+
+
+def _warn_unpinned(name: str, hub_id: str, revision: str | None, commit: str | None) -> None:
+    """Once per (dataset, revision): a branch (main, refs/convert/parquet) can move, so the rows
+    behind a number are known only from the commit recorded with it, not from the config."""
+    if (hub_id, revision) in _WARNED_UNPINNED:
+        return
+    _WARNED_UNPINNED.add((hub_id, revision))
+    logging.getLogger(__name__).warning(
+        "benchmark '%s': hub dataset %s at revision %r is unpinned (not a commit sha); this run loaded commit %s "
+        "(recorded with the results); pin benchmark.hub.revision to it", name, hub_id, revision, commit)
+
+
 @SOURCES.register("hub")
 def hub_rows(spec: BenchmarkConfig, info: dict[str, Any] | None = None, **_: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     """Rows of a pinned hub dataset through ``datasets.load_dataset`` (online, or offline from the
@@ -164,6 +179,8 @@ def hub_rows(spec: BenchmarkConfig, info: dict[str, Any] | None = None, **_: Any
     if h.revision and re.fullmatch(r"[0-9a-f]{40}", h.revision) and commit and commit != h.revision:
         raise RecordError(f"benchmark '{spec.name}': hub.revision pins {h.revision} but the copy loaded is "
                           f"commit {commit}; fetch the pinned revision or change benchmark.hub.revision")
+    if not (h.revision and re.fullmatch(r"[0-9a-f]{40}", h.revision)):
+        _warn_unpinned(spec.name, h.id, h.revision, commit)
     if info is not None:
         info["commit"] = commit
     for i, row in enumerate(ds, 1):
