@@ -72,12 +72,16 @@ def for_model(cfg: DictConfig, s: bm.BenchmarkConfig, m: EvalModel) -> bm.Benchm
     ``prompt`` (e.g. r1_zero for a base model) > the benchmark's own (with its overrides).
     Sampling: the model card's recommended sampling (``model.sampling``) goes over the benchmark
     YAML's, and under what a run sets explicitly (``eval.overrides.<benchmark>.sampling``, then
-    non-null ``eval.sampling``); ``eval.model_sampling=false`` skips it."""
+    non-null ``eval.sampling``); ``eval.model_sampling=false`` skips it. A model whose template
+    opens ``<think>`` (``model.opened_think``) is judged with ``extract.opened_think``."""
     p = cfg.eval.model_prompts.get(m.entry) if cfg.eval.model_prompts else None
     if p is None:
         p = getattr(m.mcfg, "prompt", None)
     if p is not None and cfg.eval.prompt is None:
         s = dataclasses.replace(s, prompt=str(p))
+    if getattr(m.mcfg, "opened_think", False):  # the prompt opens <think>: the response closes it
+        ja = _plain(s.judge_args) or {}
+        s = dataclasses.replace(s, judge_args={**ja, "extract": {**(ja.get("extract") or {}), "opened_think": True}})
     rec = _plain(getattr(m.mcfg, "sampling", None) or {})
     if rec and cfg.eval.get("model_sampling", True):
         key = "dataset" if s.source == "dataset" else s.name  # eval.overrides is keyed by eval.benchmarks' names

@@ -17,6 +17,9 @@ Which fields change what a run does, and where:
   there to sample training data the way the card recommends.
 * ``prompt``: this model's default prompt template (``conf/prompt``) in eval, e.g. ``r1_zero``
   for a base model; ``eval.model_prompts.<entry>`` and ``eval.prompt`` win.
+* ``opened_think``: the chat template opens ``<think>`` in the prompt (R1 distills, QwQ), so a
+  response holds only the closing tag; eval's judge reads it with ``judge.extract.opened_think``
+  for this model's cells (an explicit ``eval.judge_args.extract.opened_think`` wins).
 * ``chat_template`` / ``system_prompt``: how prompts are rendered (every stage).
 
 Documentation only (read by people, recorded with results, never by code): ``chat_format`` (what
@@ -52,6 +55,8 @@ class ModelConfig:
     tensor_parallel_size: int | None = None
     # The model card's recommended sampling (vLLM SamplingParams names), applied by eval.
     sampling: dict[str, Any] = field(default_factory=dict)
+    # The chat template ends the prompt inside <think> (responses carry only </think>).
+    opened_think: bool = False
     # Default conf/prompt template for this model in eval (null: each benchmark's own).
     prompt: str | None = None
     # Documentation: chatml | deepseek | llama3 | harmony | none (base model, prompt it raw).

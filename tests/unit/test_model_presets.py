@@ -161,6 +161,8 @@ def test_eval_applies_the_models_sampling_and_prompt(name):
     rec = OmegaConf.to_container(_preset(name).teacher.sampling)
     assert s.sampling == {**s0.sampling, **rec}
     assert s.prompt == (m.mcfg.prompt or s0.prompt)
+    # a template that opens <think> in the prompt: the eval judge reads the response that way
+    assert grid.judge_config(cfg, s).extract.opened_think is bool(m.mcfg.opened_think)
     # what a run sets explicitly wins: per-benchmark overrides, then run-wide eval.sampling
     cfg = _compose("debug=tiny", f"eval.models=[{name}]", "eval.benchmarks=[math500]",
                    "++eval.overrides.math500.sampling.top_p=0.5", "eval.sampling.temperature=0.25", "eval.prompt=plain")
