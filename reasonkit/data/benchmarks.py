@@ -9,6 +9,7 @@ and loaded by the same code on a laptop (local copy) and a cluster (hub).
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -17,6 +18,7 @@ import random
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -93,15 +95,32 @@ def known() -> list[str]:
 
 def load_spec(ref: str | Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> BenchmarkConfig:
     """A benchmark by name (``conf/benchmark/<name>.yaml``) or YAML path, with deltas merged on
-    top. A misspelt key fails here with the key's name."""
+    top. A misspelt key fails here with the key's name.
+
+    Cached by (file and its mtime, or the mapping's JSON) and the deltas' JSON: the eval grid
+    asks for every spec several times per run (plan, validate, each cell) and a structured
+    OmegaConf merge costs tens of milliseconds; each call gets its own copy."""
     if isinstance(ref, str):
         path = Path(ref) if ref.endswith((".yaml", ".yml")) else benchmark_dir() / f"{ref}.yaml"
         if not path.exists():
             raise ValueError(f"eval.benchmarks: unknown benchmark {ref!r} (no {path}); expected one of "
                              f"{', '.join(known())}, 'dataset' or a YAML path")
-        node = OmegaConf.load(path)
-    else:
-        node = OmegaConf.create(dict(ref))
+        key: tuple = ("file", str(path.absolute()), path.stat().st_mtime_ns, ref)
+    try:
+        if not isinstance(ref, str):
+            key = ("map", json.dumps(dict(ref), sort_keys=True))
+        return copy.deepcopy(_load_spec(key, json.dumps(dict(overrides or {}), sort_keys=True)))
+    except TypeError:  # not JSON (e.g. a live OmegaConf node): merge uncached
+        return _merge_spec(ref, OmegaConf.load(path) if isinstance(ref, str) else OmegaConf.create(dict(ref)), overrides)
+
+
+@lru_cache(maxsize=512)
+def _load_spec(key: tuple, overrides_json: str) -> BenchmarkConfig:
+    node = OmegaConf.load(key[1]) if key[0] == "file" else OmegaConf.create(json.loads(key[1]))
+    return _merge_spec(key[3] if key[0] == "file" else None, node, json.loads(overrides_json))
+
+
+def _merge_spec(ref: Any, node: Any, overrides: Mapping[str, Any] | None) -> BenchmarkConfig:
     try:
         merged = OmegaConf.merge(OmegaConf.structured(BenchmarkConfig), node, overrides or {})
     except OmegaConfBaseException as e:  # ValidationError / ConfigKeyError: name the key

@@ -6,6 +6,7 @@ the same, and a new model, checkpoint or benchmark computes only its own cells.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -125,14 +126,23 @@ def judge_config(cfg: DictConfig, s: bm.BenchmarkConfig):
     """conf/judge/<name>.yaml with the benchmark's then the run's deltas: the eval judge never
     reads the run's ``judge`` group (that one labels training data)."""
     from reasonkit.config import CONF_DIR
-    from reasonkit.judging import to_config
 
     name = judge_name(cfg, s)
     path = CONF_DIR / "judge" / f"{name}.yaml"
     if not path.exists():
         raise ValueError(f"eval.judge: unknown judge {name!r} (no {path})")
-    args = {**(s.judge_args if not cfg.eval.judge else {}), **_plain(cfg.eval.judge_args)}
-    return to_config(OmegaConf.merge(OmegaConf.load(path), args, {"name": name}))
+    layers = [_plain(s.judge_args) if not cfg.eval.judge else {}, _plain(cfg.eval.judge_args)]
+    return copy.deepcopy(_judge_config(name, str(path), path.stat().st_mtime_ns, json.dumps(layers, sort_keys=True)))
+
+
+@lru_cache(maxsize=256)
+def _judge_config(name: str, path: str, mtime_ns: int, layers_json: str):
+    """Cached: every cell asks for its judge config several times (key, validate, run), and a
+    structured merge costs tens of milliseconds. Deltas merge deeply (a model's extract setting
+    and the run's other extract settings both hold)."""
+    from reasonkit.judging import to_config
+
+    return to_config(OmegaConf.merge(OmegaConf.load(path), *json.loads(layers_json), {"name": name}))
 
 
 def code_versions(jcfg: Any) -> dict[str, Any]:

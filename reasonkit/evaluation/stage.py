@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 from reasonkit.data import benchmarks as bm
 from reasonkit.evaluation import grid
 from reasonkit.evaluation.cell import run_cell
+from reasonkit.evaluation.pools import SharedPools
 from reasonkit.pipeline.stage import Stage, StageContext, register
 from reasonkit.report.table import markdown, print_table
 
@@ -81,12 +82,19 @@ class EvalStage(Stage):
         cells: list[dict[str, Any]] = []
         computed = 0
         problems_cache: dict[str, list[dict]] = {}
-        for m in rows:
-            plan = [(s, key, ctx.store.artifact("eval_cell", grid.label(m, s), grid.digest(key)))
-                    for s in specs for key in [grid.cell_key(cfg, m, s)]]
-            todo = [(s, key, art) for s, key, art in plan if not art.complete]
-            if todo:  # one engine for all of this model's missing cells
-                computed += run_model_cells(ctx, m, todo, problems_cache)
+        pools = SharedPools()  # one math-verify worker pool for every cell of the run
+        plans = []
+        try:
+            for m in rows:
+                plan = [(s, key, ctx.store.artifact("eval_cell", grid.label(m, s), grid.digest(key)))
+                        for s in specs for key in [grid.cell_key(cfg, m, s)]]
+                todo = [(s, key, art) for s, key, art in plan if not art.complete]
+                if todo:  # one engine for all of this model's missing cells
+                    computed += run_model_cells(ctx, m, todo, problems_cache, pools)
+                plans.append((m, plan))
+        finally:
+            pools.close()
+        for m, plan in plans:
             for s, key, art in plan:
                 if not art.complete:
                     raise RuntimeError(f"eval cell {art.path} did not complete")
@@ -118,7 +126,8 @@ class EvalStage(Stage):
                 for c in cells}
 
 
-def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_cache: dict) -> int:
+def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_cache: dict,
+                    pools: SharedPools | None = None) -> int:
     """Start the model's engine once, compute each missing cell under its own lock."""
     from reasonkit.engines import build_engine
     from reasonkit.models import load as models
@@ -147,7 +156,7 @@ def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_c
                         problems_cache[s.name, s.prompt] = list(bm.problems(
                             s, root=cfg.paths.benchmarks, dataset=cfg.dataset if s.source == "dataset" else None,
                             template_vars=grid.template_vars(cfg, s)))
-                    met = run_cell(ctx, m, s, engine, tok, problems_cache[s.name, s.prompt], art.path)
+                    met = run_cell(ctx, m, s, engine, tok, problems_cache[s.name, s.prompt], art.path, pools)
                     met["engine"] = dict(info)
                     timing = met.pop("seconds")  # the manifest's: metrics.json holds only what the config decides
                     (art.path / "metrics.json").write_text(json.dumps(met, indent=2))
