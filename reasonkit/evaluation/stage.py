@@ -162,7 +162,7 @@ def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_c
                     (art.path / "metrics.json").write_text(json.dumps(met, indent=2))
                     ctx.store.finish(art, {"stage": "eval_cell", "hash": art.hash, "row": m.row, "model": m.name,
                                            "benchmark": s.name, "metrics": met, "seconds": timing},
-                                     OmegaConf.to_yaml(OmegaConf.create(json.loads(json.dumps(key, default=str)))))
+                                     cell_yaml(key))
                 except BaseException:
                     ctx.store.abandon(art, False)
                     raise
@@ -173,6 +173,15 @@ def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_c
         if engine is not None:
             engine.close()
     return n
+
+
+def cell_yaml(key: dict[str, Any]) -> str:
+    """The cell's key as the artifact's config.yaml (plain YAML: an OmegaConf round trip per
+    cell cost more than the rest of a small cell's bookkeeping)."""
+    import yaml
+
+    return yaml.safe_dump(json.loads(json.dumps(key, default=str)), sort_keys=False, allow_unicode=True,
+                          default_flow_style=False)
 
 
 def select_best(rule: str | None, cells: list[dict[str, Any]]) -> dict[str, Any] | None:
