@@ -12,6 +12,12 @@ Reps alternate bare/stage so load drift on a shared machine hits both; medians a
 The stage's texts are checked equal to the bare call's (same work, not a different workload).
 
     PYTHONPATH=. .venv/bin/python benchmarks/engine_overhead.py [--problems 300 --n 4 --max-tokens 32 --reps 5]
+
+``--stage eval`` measures ``stage=eval`` the same way: the embedded toy teacher on real benchmark
+rows (local copies under ``--benchmarks-dir``), one warm ``vllm.LLM`` for every cell, judged by
+each benchmark's own judge; ``--problems`` is then the limit per benchmark.
+
+    PYTHONPATH=. .venv/bin/python benchmarks/engine_overhead.py --stage eval [--problems 40 --n 4 --max-tokens 64]
 """
 from __future__ import annotations
 
@@ -38,8 +44,17 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=4)
     ap.add_argument("--max-tokens", type=int, default=32)
     ap.add_argument("--reps", type=int, default=5)
-    ap.add_argument("--out", default=str(HERE / "engine_overhead_results.json"))
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--stage", choices=("generate", "eval"), default="generate")
+    ap.add_argument("--profile", default=None, help="eval: cProfile one extra stage run into this file")
+    ap.add_argument("--benchmarks", default="aime24,aime25,amc23,math500,gsm8k,minerva_math,olympiadbench,mmlu_stem,humaneval")
+    ap.add_argument("--benchmarks-dir", default=os.environ.get("REASONKIT_BENCHMARKS", str(REPO / "tests" / "fixtures" / "benchmarks")))
     args = ap.parse_args()
+    if args.stage == "eval":
+        from engine_overhead_eval import main as eval_main
+
+        return eval_main(args)
+    args.out = args.out or str(HERE / "engine_overhead_results.json")
 
     from hydra import compose, initialize_config_dir
 

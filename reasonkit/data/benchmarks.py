@@ -9,13 +9,16 @@ and loaded by the same code on a laptop (local copy) and a cluster (hub).
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
+import logging
 import random
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -92,15 +95,32 @@ def known() -> list[str]:
 
 def load_spec(ref: str | Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> BenchmarkConfig:
     """A benchmark by name (``conf/benchmark/<name>.yaml``) or YAML path, with deltas merged on
-    top. A misspelt key fails here with the key's name."""
+    top. A misspelt key fails here with the key's name.
+
+    Cached by (file and its mtime, or the mapping's JSON) and the deltas' JSON: the eval grid
+    asks for every spec several times per run (plan, validate, each cell) and a structured
+    OmegaConf merge costs tens of milliseconds; each call gets its own copy."""
     if isinstance(ref, str):
         path = Path(ref) if ref.endswith((".yaml", ".yml")) else benchmark_dir() / f"{ref}.yaml"
         if not path.exists():
             raise ValueError(f"eval.benchmarks: unknown benchmark {ref!r} (no {path}); expected one of "
                              f"{', '.join(known())}, 'dataset' or a YAML path")
-        node = OmegaConf.load(path)
-    else:
-        node = OmegaConf.create(dict(ref))
+        key: tuple = ("file", str(path.absolute()), path.stat().st_mtime_ns, ref)
+    try:
+        if not isinstance(ref, str):
+            key = ("map", json.dumps(dict(ref), sort_keys=True))
+        return copy.deepcopy(_load_spec(key, json.dumps(dict(overrides or {}), sort_keys=True)))
+    except TypeError:  # not JSON (e.g. a live OmegaConf node): merge uncached
+        return _merge_spec(ref, OmegaConf.load(path) if isinstance(ref, str) else OmegaConf.create(dict(ref)), overrides)
+
+
+@lru_cache(maxsize=512)
+def _load_spec(key: tuple, overrides_json: str) -> BenchmarkConfig:
+    node = OmegaConf.load(key[1]) if key[0] == "file" else OmegaConf.create(json.loads(key[1]))
+    return _merge_spec(key[3] if key[0] == "file" else None, node, json.loads(overrides_json))
+
+
+def _merge_spec(ref: Any, node: Any, overrides: Mapping[str, Any] | None) -> BenchmarkConfig:
     try:
         merged = OmegaConf.merge(OmegaConf.structured(BenchmarkConfig), node, overrides or {})
     except OmegaConfBaseException as e:  # ValidationError / ConfigKeyError: name the key
@@ -145,6 +165,20 @@ def _cached_commit(ds: Any) -> str | None:
     return Path(files[0]["filename"]).parent.name if files else None
 
 
+_WARNED_UNPINNED: set[tuple[str, str | None]] = set()
+
+
+def _warn_unpinned(name: str, hub_id: str, revision: str | None, commit: str | None) -> None:
+    """Once per (dataset, revision): a branch (main, refs/convert/parquet) can move, so the rows
+    behind a number are known only from the commit recorded with it, not from the config."""
+    if (hub_id, revision) in _WARNED_UNPINNED:
+        return
+    _WARNED_UNPINNED.add((hub_id, revision))
+    logging.getLogger(__name__).warning(
+        "benchmark '%s': hub dataset %s at revision %r is unpinned (not a commit sha); this run loaded commit %s "
+        "(recorded with the results); pin benchmark.hub.revision to it", name, hub_id, revision, commit)
+
+
 @SOURCES.register("hub")
 def hub_rows(spec: BenchmarkConfig, info: dict[str, Any] | None = None, **_: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     """Rows of a pinned hub dataset through ``datasets.load_dataset`` (online, or offline from the
@@ -164,6 +198,8 @@ def hub_rows(spec: BenchmarkConfig, info: dict[str, Any] | None = None, **_: Any
     if h.revision and re.fullmatch(r"[0-9a-f]{40}", h.revision) and commit and commit != h.revision:
         raise RecordError(f"benchmark '{spec.name}': hub.revision pins {h.revision} but the copy loaded is "
                           f"commit {commit}; fetch the pinned revision or change benchmark.hub.revision")
+    if not (h.revision and re.fullmatch(r"[0-9a-f]{40}", h.revision)):
+        _warn_unpinned(spec.name, h.id, h.revision, commit)
     if info is not None:
         info["commit"] = commit
     for i, row in enumerate(ds, 1):

@@ -12,6 +12,7 @@ from reasonkit.data import benchmark_code
 from reasonkit.data import benchmarks as bm
 from reasonkit.evaluation import grid
 from reasonkit.evaluation.metrics import bootstrap_ci, breakdown, summarize
+from reasonkit.evaluation.pools import SharedPools
 from reasonkit.pipeline.artifacts import write_shard
 
 MATH_EQUIVALENCE = ("math", "vote", "judge_vote")
@@ -45,7 +46,7 @@ def judged(judge: Any, batch: list[dict[str, Any]], jcfg: Any) -> list[dict[str,
 
 
 def run_cell(ctx: Any, m: grid.EvalModel, s: bm.BenchmarkConfig, engine: Any, tok: Any,
-             problems: list[dict[str, Any]], out: Path) -> dict[str, Any]:
+             problems: list[dict[str, Any]], out: Path, pools: SharedPools | None = None) -> dict[str, Any]:
     from reasonkit.generation.samples import generate_samples
     from reasonkit.judging import build_judge
     from reasonkit.prompts import load_prompt
@@ -61,6 +62,8 @@ def run_cell(ctx: Any, m: grid.EvalModel, s: bm.BenchmarkConfig, engine: Any, to
             from reasonkit.judging.mathcheck import MathChecker
 
             checker, own_checker = MathChecker(jcfg), True
+    lent = [c for c in {id(c): c for c in (getattr(judge, "checker", None), checker) if c is not None}.values()
+            if pools is not None and pools.lend(c)]  # the run's warm workers, not a pool per cell
     groups: dict[str, list[tuple[str | None, bool]]] = {}
     meta = {p["id"]: p.get("meta") or {} for p in problems}
     timing = {"generate": 0.0, "judge": 0.0}
@@ -89,6 +92,8 @@ def run_cell(ctx: Any, m: grid.EvalModel, s: bm.BenchmarkConfig, engine: Any, to
         per_problem = [sum(c for _, c in g) / len(g) for g in groups.values()]
         met: dict[str, Any] = summarize(groups, list(s.ks), checker.equal if checker else None)
     finally:
+        for c in lent:
+            pools.take_back(c)  # type: ignore[union-attr]
         judge.close()
         if own_checker:
             checker.close()

@@ -22,6 +22,8 @@ class EvalConfig:
     ks: list[int] | None = None
     # merged over each benchmark's sampling; null values keep the benchmark's (other keys: `+eval.sampling.<k>=`)
     sampling: dict[str, Any] = field(default_factory=lambda: {"temperature": None, "top_p": None, "max_tokens": None})
+    # apply each model's recommended sampling (conf/model `sampling`) over the benchmarks' own
+    model_sampling: bool = True
     limit: int | None = None  # first N problems of every benchmark
     prompt: str | None = None  # conf/prompt option for every benchmark
     source: str | None = None  # hub | local for every benchmark (local files under paths.benchmarks)

@@ -6,6 +6,7 @@ the same, and a new model, checkpoint or benchmark computes only its own cells.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -66,12 +67,29 @@ def spec(cfg: DictConfig, name: str) -> bm.BenchmarkConfig:
 
 
 def for_model(cfg: DictConfig, s: bm.BenchmarkConfig, m: EvalModel) -> bm.BenchmarkConfig:
-    """A model's own prompt (``eval.model_prompts.<entry>``, e.g. r1_zero for a base model) over
-    the benchmark's; a run-wide ``eval.prompt`` still wins."""
+    """The benchmark as this model is asked it.
+
+    Prompt: ``eval.prompt`` (run-wide) > ``eval.model_prompts.<entry>`` > the model config's
+    ``prompt`` (e.g. r1_zero for a base model) > the benchmark's own (with its overrides).
+    Sampling: the model card's recommended sampling (``model.sampling``) goes over the benchmark
+    YAML's, and under what a run sets explicitly (``eval.overrides.<benchmark>.sampling``, then
+    non-null ``eval.sampling``); ``eval.model_sampling=false`` skips it. A model whose template
+    opens ``<think>`` (``model.opened_think``) is judged with ``extract.opened_think``."""
     p = cfg.eval.model_prompts.get(m.entry) if cfg.eval.model_prompts else None
-    if p is None or cfg.eval.prompt is not None:
-        return s
-    return dataclasses.replace(s, prompt=str(p))
+    if p is None:
+        p = getattr(m.mcfg, "prompt", None)
+    if p is not None and cfg.eval.prompt is None:
+        s = dataclasses.replace(s, prompt=str(p))
+    if getattr(m.mcfg, "opened_think", False):  # the prompt opens <think>: the response closes it
+        ja = _plain(s.judge_args) or {}
+        s = dataclasses.replace(s, judge_args={**ja, "extract": {**(ja.get("extract") or {}), "opened_think": True}})
+    rec = _plain(getattr(m.mcfg, "sampling", None) or {})
+    if rec and cfg.eval.get("model_sampling", True):
+        key = "dataset" if s.source == "dataset" else s.name  # eval.overrides is keyed by eval.benchmarks' names
+        per = _plain(cfg.eval.overrides.get(key, {})) if cfg.eval.overrides and key in cfg.eval.overrides else {}
+        run = {k: v for k, v in _plain(cfg.eval.sampling).items() if v is not None}
+        s = dataclasses.replace(s, sampling={**s.sampling, **rec, **((per or {}).get("sampling") or {}), **run})
+    return s
 
 
 def template_vars(cfg: DictConfig, s: bm.BenchmarkConfig) -> dict[str, Any]:
@@ -108,14 +126,23 @@ def judge_config(cfg: DictConfig, s: bm.BenchmarkConfig):
     """conf/judge/<name>.yaml with the benchmark's then the run's deltas: the eval judge never
     reads the run's ``judge`` group (that one labels training data)."""
     from reasonkit.config import CONF_DIR
-    from reasonkit.judging import to_config
 
     name = judge_name(cfg, s)
     path = CONF_DIR / "judge" / f"{name}.yaml"
     if not path.exists():
         raise ValueError(f"eval.judge: unknown judge {name!r} (no {path})")
-    args = {**(s.judge_args if not cfg.eval.judge else {}), **_plain(cfg.eval.judge_args)}
-    return to_config(OmegaConf.merge(OmegaConf.load(path), args, {"name": name}))
+    layers = [_plain(s.judge_args) if not cfg.eval.judge else {}, _plain(cfg.eval.judge_args)]
+    return copy.deepcopy(_judge_config(name, str(path), path.stat().st_mtime_ns, json.dumps(layers, sort_keys=True)))
+
+
+@lru_cache(maxsize=256)
+def _judge_config(name: str, path: str, mtime_ns: int, layers_json: str):
+    """Cached: every cell asks for its judge config several times (key, validate, run), and a
+    structured merge costs tens of milliseconds. Deltas merge deeply (a model's extract setting
+    and the run's other extract settings both hold)."""
+    from reasonkit.judging import to_config
+
+    return to_config(OmegaConf.merge(OmegaConf.load(path), *json.loads(layers_json), {"name": name}))
 
 
 def code_versions(jcfg: Any) -> dict[str, Any]:

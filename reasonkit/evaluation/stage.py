@@ -15,6 +15,7 @@ from omegaconf import OmegaConf
 from reasonkit.data import benchmarks as bm
 from reasonkit.evaluation import grid
 from reasonkit.evaluation.cell import run_cell
+from reasonkit.evaluation.pools import SharedPools
 from reasonkit.pipeline.stage import Stage, StageContext, register
 from reasonkit.report.table import markdown, print_table
 
@@ -81,12 +82,19 @@ class EvalStage(Stage):
         cells: list[dict[str, Any]] = []
         computed = 0
         problems_cache: dict[str, list[dict]] = {}
-        for m in rows:
-            plan = [(s, key, ctx.store.artifact("eval_cell", grid.label(m, s), grid.digest(key)))
-                    for s in specs for key in [grid.cell_key(cfg, m, s)]]
-            todo = [(s, key, art) for s, key, art in plan if not art.complete]
-            if todo:  # one engine for all of this model's missing cells
-                computed += run_model_cells(ctx, m, todo, problems_cache)
+        pools = SharedPools()  # one math-verify worker pool for every cell of the run
+        plans = []
+        try:
+            for m in rows:
+                plan = [(s, key, ctx.store.artifact("eval_cell", grid.label(m, s), grid.digest(key)))
+                        for s in specs for key in [grid.cell_key(cfg, m, s)]]
+                todo = [(s, key, art) for s, key, art in plan if not art.complete]
+                if todo:  # one engine for all of this model's missing cells
+                    computed += run_model_cells(ctx, m, todo, problems_cache, pools)
+                plans.append((m, plan))
+        finally:
+            pools.close()
+        for m, plan in plans:
             for s, key, art in plan:
                 if not art.complete:
                     raise RuntimeError(f"eval cell {art.path} did not complete")
@@ -118,7 +126,8 @@ class EvalStage(Stage):
                 for c in cells}
 
 
-def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_cache: dict) -> int:
+def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_cache: dict,
+                    pools: SharedPools | None = None) -> int:
     """Start the model's engine once, compute each missing cell under its own lock."""
     from reasonkit.engines import build_engine
     from reasonkit.models import load as models
@@ -129,6 +138,7 @@ def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_c
     # the backend's settings without generation's n/seed/sampling: eval has its own (per cell)
     sampler = OmegaConf.create({**{k: cfg.sampler[k] for k in cfg.sampler if k not in grid.SAMPLER_GENERATION_ONLY},
                                 "shards": 1, "shard": None})
+    sampler = models.sampler_for(sampler, m.mcfg)  # the model's context length / tensor parallel size
     engine = None
     info: dict[str, Any] = {}
     n = 0
@@ -146,13 +156,13 @@ def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_c
                         problems_cache[s.name, s.prompt] = list(bm.problems(
                             s, root=cfg.paths.benchmarks, dataset=cfg.dataset if s.source == "dataset" else None,
                             template_vars=grid.template_vars(cfg, s)))
-                    met = run_cell(ctx, m, s, engine, tok, problems_cache[s.name, s.prompt], art.path)
+                    met = run_cell(ctx, m, s, engine, tok, problems_cache[s.name, s.prompt], art.path, pools)
                     met["engine"] = dict(info)
                     timing = met.pop("seconds")  # the manifest's: metrics.json holds only what the config decides
                     (art.path / "metrics.json").write_text(json.dumps(met, indent=2))
                     ctx.store.finish(art, {"stage": "eval_cell", "hash": art.hash, "row": m.row, "model": m.name,
                                            "benchmark": s.name, "metrics": met, "seconds": timing},
-                                     OmegaConf.to_yaml(OmegaConf.create(json.loads(json.dumps(key, default=str)))))
+                                     cell_yaml(key))
                 except BaseException:
                     ctx.store.abandon(art, False)
                     raise
@@ -163,6 +173,15 @@ def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_c
         if engine is not None:
             engine.close()
     return n
+
+
+def cell_yaml(key: dict[str, Any]) -> str:
+    """The cell's key as the artifact's config.yaml (plain YAML: an OmegaConf round trip per
+    cell cost more than the rest of a small cell's bookkeeping)."""
+    import yaml
+
+    return yaml.safe_dump(json.loads(json.dumps(key, default=str)), sort_keys=False, allow_unicode=True,
+                          default_flow_style=False)
 
 
 def select_best(rule: str | None, cells: list[dict[str, Any]]) -> dict[str, Any] | None:

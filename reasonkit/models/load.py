@@ -2,11 +2,17 @@
 model's own chat template (the same one SFT uses, so scores and training see identical text)."""
 from __future__ import annotations
 
+import logging
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from reasonkit.models.config import ModelConfig
+
+log = logging.getLogger(__name__)
+_WARNED_UNPINNED: set[tuple[str, str | None]] = set()
+SHA = re.compile(r"[0-9a-f]{40}")
 
 
 def resolve(cfg: ModelConfig, models_dir: str) -> str:
@@ -22,7 +28,51 @@ def resolve(cfg: ModelConfig, models_dir: str) -> str:
         if not Path(cfg.path).exists():
             raise FileNotFoundError(f"model '{cfg.name}': path {cfg.path} does not exist")
         return str(Path(cfg.path).absolute())
+    warn_unpinned(cfg.hf_id, cfg.revision)  # type: ignore[arg-type]
     return cfg.hf_id  # type: ignore[return-value]
+
+
+def warn_unpinned(hf_id: str, revision: str | None) -> bool:
+    """Log once per (model, revision) when a hub model runs at a moving revision (a branch such
+    as ``main``, or none): its weights and chat template can change under the same config, so
+    results are not reproducible from the config alone. True when it warned."""
+    if revision and SHA.fullmatch(revision):
+        return False
+    if (hf_id, revision) in _WARNED_UNPINNED:
+        return False
+    _WARNED_UNPINNED.add((hf_id, revision))
+    log.warning("model %s: revision %r is not a commit sha (unpinned): the hub can change its weights or "
+                "chat template under this config; set the model's revision to a 40-hex commit", hf_id, revision)
+    return True
+
+
+# model field -> vllm.LLM kwarg (and `vllm serve` flag: underscores become dashes)
+ENGINE_DEFAULTS = {"context_length": "max_model_len", "tensor_parallel_size": "tensor_parallel_size"}
+
+
+def sampler_for(sampler: Any, cfg: Any) -> Any:
+    """``sampler`` with the model's engine defaults filled in where the sampler leaves them unset:
+    ``sampler.engine`` (vLLM) and, for launched ``vllm serve`` servers, ``sampler.server.args``.
+    Explicit sampler settings win; a fallback backend ignores ``engine``. Returns a new config
+    (OmegaConf) and leaves ``sampler`` as it was."""
+    from omegaconf import OmegaConf
+
+    out = OmegaConf.create(OmegaConf.to_container(sampler, resolve=True)) if OmegaConf.is_config(sampler) \
+        else OmegaConf.create(dict(sampler))
+    defaults = {kw: getattr(cfg, f, None) if not isinstance(cfg, dict) else cfg.get(f)
+                for f, kw in ENGINE_DEFAULTS.items()}
+    defaults = {k: v for k, v in defaults.items() if v is not None}
+    if not defaults:
+        return out
+    backend = out.get("backend")
+    if backend == "vllm":
+        engine = dict(out.get("engine") or {})
+        out.engine = {**defaults, **engine}
+    elif backend == "openai" and (out.get("server") or {}).get("launch", True):
+        args = dict((out.server or {}).get("args") or {})
+        dashed = {k.replace("-", "_") for k in args}
+        out.server.args = {**{k: v for k, v in defaults.items() if k not in dashed}, **args}
+    return out
 
 
 def fingerprint(cfg: ModelConfig) -> dict[str, Any]:

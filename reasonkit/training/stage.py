@@ -80,6 +80,9 @@ class TrainStage(Stage):
             raise ValueError(f"format={cfg.format.name} writes {what}, but trainer={cfg.trainer.name} is "
                              f"{cfg.trainer.kind}: use format={' | '.join(fits)}, or leave train out of "
                              f"the pipeline (pipeline=[generate,judge,select,format])")
+        from reasonkit.training.cadence import check_save_cadence
+
+        check_save_cadence(cfg.trainer.name, cls, OmegaConf.to_container(cfg.trainer.args, resolve=True))
         cls(output_dir="/tmp/reasonkit-validate", **OmegaConf.to_container(cfg.trainer.args, resolve=True))
 
     def run(self, ctx: StageContext) -> dict[str, Any]:

@@ -192,7 +192,7 @@ def minerva_hub_rows() -> list[dict]:  # math-ai/minervamath: {question, answer}
     return [{"question": r["problem"], "answer": last_boxed(r["solution"])} for r in fixture_rows("minerva_math.jsonl")]
 
 
-def _load_offline(cache: Path, names: list[str], overrides: dict | None = None) -> dict:
+def _load_offline(cache: Path, names: list[str], overrides: dict | None = None, stderr: list | None = None) -> dict:
     """Load benchmarks through the hub path in a fresh process with HF_HUB_OFFLINE=1 (datasets
     reads the variable at import)."""
     code = ("import json, sys\nfrom reasonkit.data import benchmarks as bm\nout = {}\n"
@@ -205,6 +205,8 @@ def _load_offline(cache: Path, names: list[str], overrides: dict | None = None) 
     p = subprocess.run([sys.executable, "-c", code, json.dumps(names), json.dumps(overrides or {})],
                        capture_output=True, text=True, env=env, timeout=300, check=False)
     assert p.returncode == 0, p.stderr[-3000:]
+    if stderr is not None:
+        stderr.append(p.stderr)
     return json.loads(p.stdout.strip().splitlines()[-1])
 
 
@@ -253,6 +255,15 @@ def test_hub_pinned_revision_is_checked_against_the_cache(hub_cache):
     assert isinstance(got["math500"], str) and f"pins {other}" in got["math500"] and pinned in got["math500"]
     got = _load_offline(hub_cache, ["math500"])
     assert isinstance(got["math500"], list) and len(got["math500"]) == 3
+
+
+def test_hub_unpinned_revision_warns_once_with_the_loaded_commit(hub_cache):
+    assert not re.fullmatch(r"[0-9a-f]{40}", bm.load_spec("amc23").hub.revision)  # a branch: unpinned
+    err: list[str] = []
+    got = _load_offline(hub_cache, ["amc23", "math500", "amc23"], stderr=err)
+    assert isinstance(got["amc23"], list)
+    warned = [ln for ln in err[0].splitlines() if "unpinned" in ln]
+    assert len(warned) == 1 and "amc23" in warned[0] and REVISION in warned[0]  # math500 is pinned: silent
 
 
 def test_hub_missing_offline_is_one_line(tmp_path):
