@@ -23,10 +23,16 @@ def _build(backend: str, model_path: str, cfg: SamplerConfig, revision: str | No
 
 
 def build_engine(cfg: SamplerConfig, model_path: str, info: dict[str, Any] | None = None,
-                 revision: str | None = None) -> Engine:
+                 revision: str | None = None, model: Any = None) -> Engine:
     """Start the configured backend; on failure use ``cfg.fallback`` if set, and record that in
     ``info`` (which the stage writes to its manifest) as well as the log. ``revision`` pins a hub
-    model's weights (and tokenizer) to the revision its config names."""
+    model's weights (and tokenizer) to the revision its config names. ``model`` (its config) fills
+    the engine settings the sampler leaves unset from the model preset (context length, tensor
+    parallel size: ``models.load.sampler_for``)."""
+    if model is not None:
+        from reasonkit.models.load import sampler_for
+
+        cfg = sampler_for(cfg, model)
     try:
         engine = _build(cfg.backend, model_path, cfg, revision)
         if info is not None:

@@ -26,8 +26,6 @@ from reasonkit.models.config import ModelConfig
 CELL_VERSION = "1"
 # Judges a benchmark may name; others (vote, judge_vote, critique) only through eval.judge.
 BENCHMARK_JUDGES = ("math", "choice", "code")
-# Judges eval cannot run: they need an engine of their own, which eval does not start.
-NEEDS_ENGINE = ("llm",)
 # Sampler fields that only split or batch the work (allow-list: they do not change an output).
 # Sampler fields eval does not read at all (eval has its own n, seed and sampling).
 SAMPLER_GENERATION_ONLY = ("n", "seed", "sampling")

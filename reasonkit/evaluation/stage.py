@@ -53,7 +53,9 @@ class EvalStage(Stage):
     def validate(self, cfg) -> None:
         """Refuse, before any work, an eval that cannot run: an unknown benchmark or model, a judge
         that needs an engine eval does not start, a benchmark naming a label-making judge."""
-        if cfg.eval.judge in grid.NEEDS_ENGINE:
+        from reasonkit.judging.base import JUDGES
+
+        if cfg.eval.judge and cfg.eval.judge in JUDGES and JUDGES.get(cfg.eval.judge).needs_engine:
             raise ValueError(f"eval.judge={cfg.eval.judge}: this judge needs a judge engine and eval starts none; "
                              "use math, choice or code (or leave eval.judge null for each benchmark's own)")
         if not cfg.eval.benchmarks:
@@ -138,7 +140,6 @@ def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_c
     # the backend's settings without generation's n/seed/sampling: eval has its own (per cell)
     sampler = OmegaConf.create({**{k: cfg.sampler[k] for k in cfg.sampler if k not in grid.SAMPLER_GENERATION_ONLY},
                                 "shards": 1, "shard": None})
-    sampler = models.sampler_for(sampler, m.mcfg)  # the model's context length / tensor parallel size
     engine = None
     info: dict[str, Any] = {}
     n = 0
@@ -148,7 +149,7 @@ def run_model_cells(ctx: StageContext, m: grid.EvalModel, todo: list, problems_c
             with ctx.store.lock(art):
                 if art.complete:  # another process computed it meanwhile
                     continue
-                engine = engine or build_engine(sampler, path, info,
+                engine = engine or build_engine(sampler, path, info, model=m.mcfg,
                                                 revision=m.mcfg.revision if not m.path else None)
                 ctx.store.begin(art, False)
                 try:

@@ -173,7 +173,7 @@ class GenerateStage(Stage):
                     todo += problems[lo:hi]
                 done = set().union(*(w.done_ids for w in writers.values()))
                 if len(done) < len(todo) * s.n and not ref:
-                    engine = engine or build_engine(s, path, info, revision=cfg.teacher.revision)
+                    engine = engine or build_engine(s, path, info, revision=cfg.teacher.revision, model=cfg.teacher)
                 stream = reference.reference_samples(
                     todo, field=s.reference_field, batch_problems=max(1, s.batch_size), done=done,
                     instruction=ask) if ref else generate_samples(

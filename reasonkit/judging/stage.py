@@ -68,7 +68,7 @@ class JudgeStage(Stage):
 
             path = models.resolve(cfg.teacher, cfg.paths.models)
             tok = models.tokenizer(path, cfg.teacher.revision, cfg.teacher.chat_template)
-            engine = build_engine(cfg.sampler, path, revision=cfg.teacher.revision)
+            engine = build_engine(cfg.sampler, path, revision=cfg.teacher.revision, model=cfg.teacher)
             render = lambda text: models.render(tok, text, cfg.teacher.system_prompt)  # noqa: E731
         judge = build_judge(cfg.judge, engine, render)
         counts: dict[str, Any] = {}

@@ -167,7 +167,7 @@ class _Runner:
             c = self.cfg
             path = models.resolve(c.teacher, c.paths.models)
             self.tok = models.tokenizer(path, c.teacher.revision, c.teacher.chat_template)
-            self.engine = build_engine(c.sampler, path, self.info, revision=c.teacher.revision)
+            self.engine = build_engine(c.sampler, path, self.info, revision=c.teacher.revision, model=c.teacher)
         return self.engine
 
     def _render(self, text: str) -> str:

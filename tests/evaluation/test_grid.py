@@ -73,6 +73,7 @@ def test_edited_prompt_template_changes_the_key(monkeypatch):
 
 @pytest.mark.parametrize("overrides,message", [
     (["eval.judge=llm"], "eval.judge=llm: this judge needs a judge engine and eval starts none"),
+    (["eval.judge=llm_vote"], "eval.judge=llm_vote: this judge needs a judge engine and eval starts none"),
     (["eval.benchmarks=[aime2024]"], "unknown benchmark 'aime2024'"),
     (["eval.models=[nonsense]"], "eval.models: 'nonsense': expected teacher, student, trained, checkpoints"),
     (["+eval.overrides.gsm8k.judge=vote", "eval.benchmarks=[gsm8k]", "eval.source=local", f"paths.benchmarks={FIXTURES}"],

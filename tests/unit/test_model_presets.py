@@ -103,9 +103,11 @@ def test_preset_composes_with_sampler_vllm_into_llm_kwargs(name, monkeypatch):
     monkeypatch.setattr(vllm, "LLM", _RecordingLLM)
     cfg = _preset(name, "sampler=vllm")
     m = cfg.teacher
-    sampler = models.sampler_for(cfg.sampler, m)
+    from reasonkit.engines import build_engine
+
+    # what every stage calls (generate, judge, transform, eval): the preset fills the engine settings
+    engine = build_engine(cfg.sampler, "/some/model", revision=m.revision, model=m)
     assert "max_model_len" not in cfg.sampler.engine  # the run's config is left as it was
-    engine = vllm_backend.VLLMEngine("/some/model", sampler, revision=m.revision)
     kw = _RecordingLLM.last
     assert kw == engine.engine_kwargs and kw["model"] == "/some/model"
     if m.context_length:
