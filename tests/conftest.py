@@ -26,3 +26,13 @@ def rk(tmp_path, tiny_models):
 
     _run.outputs = tmp_path / "outputs"  # type: ignore[attr-defined]
     return _run
+
+
+@pytest.fixture(autouse=True)
+def _fresh_hydra():
+    """Every test starts with Hydra uninitialised: a test that composes in-process (or runs the
+    CLI's main) must not make a later test's ``initialize_config_dir`` fail, whatever the order."""
+    from hydra.core.global_hydra import GlobalHydra
+
+    GlobalHydra.instance().clear()
+    yield
