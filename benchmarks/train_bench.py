@@ -38,7 +38,12 @@ BASE_DPO = {"bf16": True, "max_length": 2048, "report_to": "none", "seed": 0}
 
 
 def preset(name: str, **over: Any) -> dict[str, Any]:
-    p = yaml.safe_load((ROOT / "conf" / "trainer" / f"{name}.yaml").read_text())
+    """conf/trainer/<name>.yaml over the schema's defaults, as Hydra composes it."""
+    from dataclasses import asdict
+
+    from reasonkit.training.config import TrainerConfig
+
+    p = {**asdict(TrainerConfig()), **yaml.safe_load((ROOT / "conf" / "trainer" / f"{name}.yaml").read_text())}
     p.update({k: v for k, v in over.items() if k != "args"})
     p["args"] = {**p["args"], **over.get("args", {})}
     return p
@@ -54,13 +59,17 @@ def configs(kind: str) -> list[tuple[str, dict[str, Any]]]:
             ("sft_gpu, compile_layers, no Liger", preset("sft_gpu", compile_layers=True,
                                                          args={"assistant_only_loss": False, "use_liger_kernel": False})),
         ]
+    grouped = {"train_sampling_strategy": "group_by_length"}
     return [
         ("TRL defaults (batch 8, grad ckpt)", {"kind": "dpo", "args": dict(BASE_DPO)}),
         ("TRL + use_liger_kernel", {"kind": "dpo", "args": {**BASE_DPO, "use_liger_kernel": True}}),
+        ("TRL + use_liger_kernel + group_by_length", {"kind": "dpo", "args": {**BASE_DPO, "use_liger_kernel": True,
+                                                                             **grouped}}),
         ("trainer=dpo_gpu", preset("dpo_gpu", args={"max_length": 2048})),
-        ("dpo_gpu + pack_pairs (flex attention)", preset("dpo_gpu", pack_pairs=True,
-                                                         model_kwargs={"attn_implementation": "flex_attention"},
-                                                         args={"max_length": 2048})),
+        ("dpo_gpu + group_by_length", preset("dpo_gpu", args={"max_length": 2048, **grouped})),
+        ("dpo_gpu + pack_pairs", preset("dpo_gpu", pack_pairs=True, args={"max_length": 2048})),
+        ("dpo_gpu + pack_pairs + group_by_length", preset("dpo_gpu", pack_pairs=True,
+                                                          args={"max_length": 2048, **grouped})),
         ("dpo_gpu, 16 pairs per step", preset("dpo_gpu", args={"max_length": 2048, "per_device_train_batch_size": 16})),
         ("dpo_gpu + compile_layers", preset("dpo_gpu", compile_layers=True, args={"max_length": 2048})),
     ]
@@ -162,7 +171,7 @@ def main() -> None:
     ap.add_argument("--out", required=True)
     ap.add_argument("--sft-shapes", default="qwen2.5-1.5b,qwen2.5-0.5b")
     ap.add_argument("--dpo-shapes", default="qwen2.5-0.5b")
-    ap.add_argument("--only", default="", help="comma list of config-label substrings to run")
+    ap.add_argument("--only", default="", help="'|'-separated config labels to run (exact)")
     ap.add_argument("--rows", type=int, default=1024)
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--steps", type=int, default=8)
@@ -184,7 +193,7 @@ def main() -> None:
             synthetic.model(shape, VOCAB, torch.bfloat16).save_pretrained(model_dir)
         rows = (synthetic.sft_rows if kind == "sft" else synthetic.dpo_rows)(args.rows, VOCAB, seed=1)
         for label, spec in configs(kind):
-            if args.only and not any(s in label for s in args.only.split(",")):
+            if args.only and label not in args.only.split("|"):
                 continue
             try:
                 rec = run_one(label, spec, model_dir, rows, args, ceiling)

@@ -23,4 +23,7 @@ class TrainerConfig:
     # DPO only: run the padded chosen/rejected batch as one padding-free packed row
     # (reasonkit/training/pairs.py; TRL 1.16's own DPO padding_free is disabled).
     pack_pairs: bool = False
+    # pack_pairs: pad the packed row to a multiple of this many tokens (an isolated filler sequence),
+    # so flex attention compiles for a few lengths rather than one per step.
+    pack_multiple: int = 1024
     args: dict[str, Any] = field(default_factory=dict)

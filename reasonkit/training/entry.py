@@ -42,10 +42,14 @@ def build_trainer(spec: dict[str, Any], model: Any, tok: Any, ds: Any, callbacks
     Config, Trainer = trl_classes(spec["kind"])
     args = Config(output_dir=str(Path(spec["output_dir"]) / "checkpoints"), **spec["args"])
     trainer = Trainer(model=model, args=args, train_dataset=ds, processing_class=tok, callbacks=callbacks)
+    if KINDS[spec["kind"]] == "dpo":
+        from reasonkit.training.pairs import add_pair_lengths
+
+        add_pair_lengths(trainer)
     if spec.get("pack_pairs"):
         from reasonkit.training.pairs import pack_trainer
 
-        pack_trainer(trainer)
+        pack_trainer(trainer, int(spec.get("pack_multiple") or 1))
     if spec.get("compile_layers"):
         from reasonkit.training.speed import compile_layers
 

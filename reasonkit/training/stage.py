@@ -41,7 +41,7 @@ def frozen_spec(cfg, out: Path, data_files: list[str]) -> dict[str, Any]:
             "dtype": cfg.student.dtype, "output_dir": str(out), "data_files": data_files,
             "model_kwargs": OmegaConf.to_container(cfg.trainer.model_kwargs, resolve=True),
             "compile_layers": bool(cfg.trainer.compile_layers),
-            "pack_pairs": bool(cfg.trainer.pack_pairs),
+            "pack_pairs": bool(cfg.trainer.pack_pairs), "pack_multiple": int(cfg.trainer.pack_multiple),
             "args": OmegaConf.to_container(cfg.trainer.args, resolve=True)}
 
 

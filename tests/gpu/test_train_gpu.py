@@ -15,7 +15,7 @@ import pytest
 import torch
 import yaml
 
-from reasonkit.training import entry, synthetic
+from reasonkit.training import entry, pairs, synthetic
 
 pytestmark = [pytest.mark.gpu,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
@@ -126,11 +126,12 @@ def test_dpo_gpu_steps_equal_the_padded_reference(tmp_path):
     synthetic.model("tiny", VOCAB, torch.float32).save_pretrained(tmp_path / "m")
     rows = synthetic.dpo_rows(48, VOCAB, seed=4, prompt=(5, 60), response=(10, 150))
     logs = []
-    packed_over = {"pack_pairs": True, "model_kwargs": {"attn_implementation": "flex_attention"}}
+    packed_over = {"pack_pairs": True, "pack_multiple": 128}  # pack_pairs switches to pairs.ATTN itself
     for name, over in (("packed", packed_over), ("padded", {"pack_pairs": False, "model_kwargs": {}})):
         spec = _dpo_spec(tmp_path, name, **over)
         trainer = entry.build_trainer(spec, entry.load_model(spec), synthetic.tokenizer(VOCAB), Dataset.from_list(rows))
-        assert trainer.model.config._attn_implementation == ("flex_attention" if name == "packed" else "sdpa")
+        assert trainer.model.config._attn_implementation == (pairs.ATTN if name == "packed" else "sdpa")
+        assert trainer.ref_model.config._attn_implementation == (pairs.ATTN if name == "packed" else "sdpa")
         trainer.train()
         logs.append([h for h in trainer.state.log_history if "loss" in h])
     packed, padded = logs
