@@ -66,10 +66,8 @@ def configs(kind: str) -> list[tuple[str, dict[str, Any]]]:
         ("TRL + use_liger_kernel + group_by_length", {"kind": "dpo", "args": {**BASE_DPO, "use_liger_kernel": True,
                                                                              **grouped}}),
         ("trainer=dpo_gpu", preset("dpo_gpu", args={"max_length": 2048})),
-        ("dpo_gpu + group_by_length", preset("dpo_gpu", args={"max_length": 2048, **grouped})),
+        ("dpo_gpu, random batches", preset("dpo_gpu", args={"max_length": 2048, "train_sampling_strategy": "random"})),
         ("dpo_gpu + pack_pairs", preset("dpo_gpu", pack_pairs=True, args={"max_length": 2048})),
-        ("dpo_gpu + pack_pairs + group_by_length", preset("dpo_gpu", pack_pairs=True,
-                                                          args={"max_length": 2048, **grouped})),
         ("dpo_gpu, 16 pairs per step", preset("dpo_gpu", args={"max_length": 2048, "per_device_train_batch_size": 16})),
         ("dpo_gpu + compile_layers", preset("dpo_gpu", compile_layers=True, args={"max_length": 2048})),
     ]
@@ -157,13 +155,36 @@ def run_one(label: str, spec: dict[str, Any], model_dir: Path, rows: list[dict],
            "tok_s": tok / secs, "tflops": flops / secs / 1e12, "mfu": flops / secs / 1e12 / ceiling,
            "peak_mem_gb": torch.cuda.max_memory_allocated() / 1e9, "rows_per_step": len(lens) / n,
            "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
-           "wall_incl_warmup_s": total, "n_matmul_params": n_mm}
+           "wall_incl_warmup_s": total, "n_matmul_params": n_mm,
+           "step_s": [b - a for a, b in zip(timer.t[w - 1:w + n - 1], timer.t[w:w + n])],
+           "step_tokens": [sum(b) for b in seen[w:w + n]]}
     print(json.dumps({k: v for k, v in rec.items() if k != "spec"}), flush=True)
     del trainer, model
     gc.collect()
     torch.cuda.empty_cache()
     torch._dynamo.reset()
     return rec
+
+
+def summary(runs: list[dict]) -> list[dict]:
+    """Per (shape, kind, config): medians over rounds, and the median over rounds of the speed ratio
+    to TRL + Liger measured in the same round."""
+    import statistics
+
+    ok = [r for r in runs if "tok_s" in r]
+    base = {(r["shape"], r["kind"], r["round"]): r["tok_s"] for r in ok if r["config"] == "TRL + use_liger_kernel"}
+    out = []
+    for key in dict.fromkeys((r["shape"], r["kind"], r["config"]) for r in ok):
+        rs = [r for r in ok if (r["shape"], r["kind"], r["config"]) == key]
+        ratios = [r["tok_s"] / base[(r["shape"], r["kind"], r["round"])] for r in rs
+                  if (r["shape"], r["kind"], r["round"]) in base]
+        out.append({"shape": key[0], "kind": key[1], "config": key[2], "rounds": len(rs),
+                    "tok_s": statistics.median(r["tok_s"] for r in rs),
+                    "mfu": statistics.median(r["mfu"] for r in rs),
+                    "tok_s_range": [min(r["tok_s"] for r in rs), max(r["tok_s"] for r in rs)],
+                    "vs_trl_liger": statistics.median(ratios) if ratios else None,
+                    "peak_mem_gb": max(r["peak_mem_gb"] for r in rs)})
+    return out
 
 
 def main() -> None:
@@ -176,6 +197,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--steps", type=int, default=8)
     ap.add_argument("--work", default="/tmp/rk_train_bench")
+    ap.add_argument("--rounds", type=int, default=1, help="run the chosen configs round-robin this many times")
     args = ap.parse_args()
     ceil = matmul_ceiling()
     ceiling = ceil["8192x8192x8192"]
@@ -192,19 +214,20 @@ def main() -> None:
         if not (model_dir / "config.json").exists():
             synthetic.model(shape, VOCAB, torch.bfloat16).save_pretrained(model_dir)
         rows = (synthetic.sft_rows if kind == "sft" else synthetic.dpo_rows)(args.rows, VOCAB, seed=1)
-        for label, spec in configs(kind):
-            if args.only and label not in args.only.split("|"):
-                continue
-            try:
-                rec = run_one(label, spec, model_dir, rows, args, ceiling)
-            except Exception as e:  # one failing config must not hide the others' numbers
-                rec = {"config": label, "kind": kind, "error": f"{type(e).__name__}: {e}"[:2000]}
-                print(json.dumps(rec), flush=True)
-                gc.collect()
-                torch.cuda.empty_cache()
-            rec["shape"] = shape
-            res["runs"].append(rec)
-            Path(args.out).write_text(json.dumps(res, indent=1))
+        chosen = [(lab, sp) for lab, sp in configs(kind) if not args.only or lab in args.only.split("|")]
+        for rnd in range(args.rounds):  # round-robin: a shared GPU's slow spell hits every config alike
+            for label, spec in chosen:
+                try:
+                    rec = run_one(label, spec, model_dir, rows, args, ceiling)
+                except Exception as e:  # one failing config must not hide the others' numbers
+                    rec = {"config": label, "kind": kind, "error": f"{type(e).__name__}: {e}"[:2000]}
+                    print(json.dumps(rec), flush=True)
+                    gc.collect()
+                    torch.cuda.empty_cache()
+                rec.update(shape=shape, round=rnd)
+                res["runs"].append(rec)
+                res["summary"] = summary(res["runs"])
+                Path(args.out).write_text(json.dumps(res, indent=1))
 
 
 if __name__ == "__main__":

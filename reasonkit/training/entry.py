@@ -42,7 +42,7 @@ def build_trainer(spec: dict[str, Any], model: Any, tok: Any, ds: Any, callbacks
     Config, Trainer = trl_classes(spec["kind"])
     args = Config(output_dir=str(Path(spec["output_dir"]) / "checkpoints"), **spec["args"])
     trainer = Trainer(model=model, args=args, train_dataset=ds, processing_class=tok, callbacks=callbacks)
-    if KINDS[spec["kind"]] == "dpo":
+    if spec["kind"] == "dpo":
         from reasonkit.training.pairs import add_pair_lengths
 
         add_pair_lengths(trainer)

@@ -72,6 +72,11 @@ class TrainStage(Stage):
         if cfg.trainer.pack_pairs and cfg.trainer.kind != "dpo":
             raise ValueError(f"trainer.pack_pairs: packs DPO's chosen/rejected batches; trainer={cfg.trainer.name} "
                              f"is {cfg.trainer.kind} (sft packs with trainer.args.packing / padding_free)")
+        if cfg.trainer.kind == "cpo" and cfg.trainer.args.get("train_sampling_strategy") in ("group_by_length",
+                                                                                           "batch_rebalance"):
+            raise ValueError(f"trainer.args.train_sampling_strategy={cfg.trainer.args.train_sampling_strategy}: "
+                             f"kind=cpo rows have no length column (reasonkit adds one for kind=dpo only); "
+                             f"use random for trainer={cfg.trainer.name}")
         reader = TRAINED_BY.get(cfg.format.name)
         if reader != KINDS[cfg.trainer.kind]:
             fits = sorted(f for f, k in TRAINED_BY.items() if k == KINDS[cfg.trainer.kind])

@@ -58,6 +58,14 @@ def test_dpo_gpu_settings_reach_trl(tmp_path):
     assert type(args).__name__ == "DPOConfig"
     assert args.gradient_checkpointing is False and args.use_liger_kernel is True
     assert args.per_device_train_batch_size == 8
+    assert args.train_sampling_strategy == "group_by_length"
+    assert spec["pack_pairs"] is False and spec["pack_multiple"] == 1024
+
+
+def test_length_grouping_is_refused_for_cpo_rows():
+    cfg = _compose("trainer=simpo_gpu", "+trainer.args.train_sampling_strategy=group_by_length", "format=trl_dpo")
+    with pytest.raises(ValueError, match="kind=cpo rows have no length column"):
+        TrainStage().validate(cfg)
 
 
 @pytest.mark.parametrize("stage", [2, 3])
