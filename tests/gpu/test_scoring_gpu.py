@@ -46,20 +46,31 @@ def _pairs(n, vocab, seed):
              [g.randrange(vocab) for _ in range(g.randint(8, 350))]) for _ in range(n)]  # ≤ 512
 
 
-def test_bf16_fast_path_within_1e3_of_fp32_reference():
+def test_bf16_fast_path_error_is_the_bf16_models_own():
+    """The fast path in bf16 is as close to the fp32 reference as the plain per-sample bf16 loop is:
+    what remains is bf16 arithmetic, not the scorer. (Asserting a flat 1e-3 per pair failed once in
+    24 random pairs at 1.6e-3 on the H200: a bf16 property, not a scorer bug.)"""
     m16 = _tiny.model(vocab=32000, arch="qwen2", hidden=256, layers=4, init=0.05).cuda().to(torch.bfloat16)
     with torch.no_grad():
         m16.model.norm.weight.fill_(4.0)  # peaked next-token distributions
     m32 = copy.deepcopy(m16).float()
-    pairs = _pairs(24, 32000, seed=int.from_bytes(os.urandom(2), "little"))
+    seed = int.from_bytes(os.urandom(2), "little")
+    pairs = _pairs(24, 32000, seed=seed)
     ref = K.reference_scores(m32, pairs)
+    loop16 = K.reference_scores(m16, pairs)  # the seed scripts' own bf16 loop
     assert sum(r["entropy_mean"] for r in ref) / len(ref) < 0.8 * torch.log(torch.tensor(32000.0)).item()
     f32 = K.score_token_pairs(m32, pairs, token_budget=4096)
     f16 = K.score_token_pairs(m16, pairs, token_budget=4096)
+    rel_fast, rel_loop = [], []
     for i, r in enumerate(ref):
-        assert f32[i]["llh_sum"] == pytest.approx(r["llh_sum"], rel=1e-5)
-        assert f16[i]["llh_sum"] == pytest.approx(r["llh_sum"], rel=1e-3)
-        assert f16[i]["entropy_mean"] == pytest.approx(r["entropy_mean"], rel=1e-2)
+        assert f32[i]["llh_sum"] == pytest.approx(r["llh_sum"], rel=1e-5), seed
+        assert f16[i]["entropy_mean"] == pytest.approx(r["entropy_mean"], rel=1e-2), seed
+        rel_fast.append(abs(f16[i]["llh_sum"] - r["llh_sum"]) / abs(r["llh_sum"]))
+        rel_loop.append(abs(loop16[i]["llh_sum"] - r["llh_sum"]) / abs(r["llh_sum"]))
+    mean_fast, mean_loop = sum(rel_fast) / len(ref), sum(rel_loop) / len(ref)
+    assert mean_fast < 1e-3, (seed, mean_fast)
+    assert mean_fast < 2 * mean_loop + 1e-4, (seed, mean_fast, mean_loop)
+    assert max(rel_fast) < max(3e-3, 2 * max(rel_loop)), (seed, max(rel_fast), max(rel_loop))
 
 
 @pytest.mark.slow
