@@ -59,7 +59,7 @@ test-gpu: gpu-install
 bench-train: gpu-install
 	CUDA_VISIBLE_DEVICES=$${CUDA_VISIBLE_DEVICES:-0} PYTHONPATH=$(GPU_SITE):$$PWD python3 benchmarks/train_bench.py \
 	  --out benchmarks/results/train_bench.json --sft-shapes qwen2.5-1.5b,qwen2.5-0.5b --dpo-shapes qwen2.5-0.5b \
-	  --rows 512 --warmup 3 --steps 8
+	  --rows 512 --warmup 4 --steps 8 --rounds 2
 
 bench-gen: gpu-install
 	CUDA_VISIBLE_DEVICES=$${CUDA_VISIBLE_DEVICES:-0} PYTHONPATH=$(GPU_SITE):$$PWD python3 benchmarks/gen_bench.py \
