@@ -138,13 +138,25 @@ def pack_trainer(trainer: Any, multiple: int = 1) -> None:
 def add_pair_lengths(trainer: Any) -> None:
     """``args.train_sampling_strategy: group_by_length`` for preference rows: transformers' length-grouped
     sampler reads a ``length`` column (else each row's ``input_ids``, which TRL's preference datasets do
-    not have). A pair's length is what TRL's collator pads it to: prompt + the longer answer."""
+    not have), for the train and the eval datasets alike. A pair's length is what TRL's collator pads
+    it to: prompt + the longer answer. Streaming datasets are left alone (transformers does not
+    group them)."""
+    from datasets import Dataset
+
     if trainer.args.train_sampling_strategy not in ("group_by_length", "batch_rebalance"):
         return
-    ds = trainer.train_dataset
-    lengths = [len(p) + max(len(c), len(r)) for p, c, r in
-               zip(ds["prompt_ids"], ds["chosen_ids"], ds["rejected_ids"])]
-    trainer.train_dataset = ds.add_column(trainer.args.length_column_name, lengths)
+    name = trainer.args.length_column_name
+
+    def with_lengths(ds: Any) -> Any:
+        if isinstance(ds, dict):
+            return {k: with_lengths(v) for k, v in ds.items()}
+        if not isinstance(ds, Dataset) or name in ds.column_names:
+            return ds
+        return ds.add_column(name, [len(p) + max(len(c), len(r)) for p, c, r in
+                                    zip(ds["prompt_ids"], ds["chosen_ids"], ds["rejected_ids"])])
+
+    trainer.train_dataset = with_lengths(trainer.train_dataset)
+    trainer.eval_dataset = with_lengths(trainer.eval_dataset)
     # keep the column through remove_unused_columns (TRL lists the columns its collator reads here)
     trainer._set_signature_columns_if_needed()
-    trainer._signature_columns = [*trainer._signature_columns, trainer.args.length_column_name]
+    trainer._signature_columns = [*trainer._signature_columns, name]
