@@ -68,10 +68,11 @@ def test_length_grouping_is_refused_for_cpo_rows():
         TrainStage().validate(cfg)
 
 
+@pytest.mark.parametrize("kind", ["sft", "dpo"])
 @pytest.mark.parametrize("stage", [2, 3])
-def test_zero_presets_inherit_sft_gpu_and_launch_deepspeed(tmp_path, stage):
-    cfg = _compose(f"trainer=sft_gpu_zero{stage}")
-    base = frozen_spec(_compose("trainer=sft_gpu"), tmp_path, [])
+def test_zero_presets_inherit_the_gpu_preset_and_launch_deepspeed(tmp_path, stage, kind):
+    cfg = _compose(f"trainer={kind}_gpu_zero{stage}")
+    base = frozen_spec(_compose(f"trainer={kind}_gpu"), tmp_path, [])
     assert frozen_spec(cfg, tmp_path, [])["args"] == base["args"]
     cmd = command(cfg, tmp_path / "f.yaml")
     cfg_file = Path(cmd[cmd.index("--config_file") + 1])
