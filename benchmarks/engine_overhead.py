@@ -30,6 +30,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -133,22 +134,13 @@ def main() -> int:
         return res, [r["response"] for r in done["generate"].records()]
 
     bare()  # warm-up (first-call allocations), not timed
-    rows = []
-    for rep in range(args.reps):
-        b, bt = bare()
-        s, st = stage()
-        if bt != st:
-            raise SystemExit("stage and bare call produced different texts: not the same workload")
-        row = {"rep": rep, "bare": _r(b), "stage": _r(s),
-               "paired_wall_pct": _pct(s["wall"], b["wall"]), "paired_cpu_pct": _pct(s["cpu"], b["cpu"]),
-               # the stage's own time around the engine calls it made, measured within one run
-               "framework_wall_pct": _pct(s["wall"], s["in_llm_wall"]),
-               "framework_cpu_pct": _pct(s["cpu"], s["in_llm_cpu"])}
-        rows.append(row)
-        print(f"rep {rep}: bare {b['wall']:.2f}s wall {b['cpu']:.2f}s cpu | stage {s['wall']:.2f}s wall "
-              f"{s['cpu']:.2f}s cpu, {s['in_llm_wall']:.2f}s wall inside llm.generate | paired "
-              f"{row['paired_wall_pct']:+.2f}% wall {row['paired_cpu_pct']:+.2f}% cpu | framework "
-              f"{row['framework_wall_pct']:+.2f}% wall {row['framework_cpu_pct']:+.2f}% cpu", flush=True)
+    def line(rep: int, b: dict, s: dict, row: dict) -> str:
+        return (f"rep {rep}: bare {b['wall']:.2f}s wall {b['cpu']:.2f}s cpu | stage {s['wall']:.2f}s wall "
+                f"{s['cpu']:.2f}s cpu, {s['in_llm_wall']:.2f}s wall inside llm.generate | paired "
+                f"{row['paired_wall_pct']:+.2f}% wall {row['paired_cpu_pct']:+.2f}% cpu | framework "
+                f"{row['framework_wall_pct']:+.2f}% wall {row['framework_cpu_pct']:+.2f}% cpu")
+
+    rows = paired_reps(args.reps, bare, stage, lambda b, s: {"paired_cpu_pct": _pct(s["cpu"], b["cpu"])}, line)
     engine.close = close
     engine.close()
     shutil.rmtree(work, ignore_errors=True)
@@ -179,8 +171,27 @@ def _pre(inside: dict) -> dict:
     return {"in_llm_wall": inside["wall"], "in_llm_cpu": inside["cpu"]}
 
 
+def paired_reps(reps: int, bare: Callable, stage: Callable, extra: Callable[[dict, dict], dict],
+                line: Callable[[int, dict, dict, dict], str]) -> list[dict]:
+    """Each rep runs the bare engine call, then the stage on the same workload (their texts must be
+    equal) and reports both measures: *paired* (stage vs bare wall) and *framework* (the stage's time
+    outside the engine over its time inside, both within one run, so machine load cancels)."""
+    rows = []
+    for rep in range(reps):
+        b, bt = bare()
+        s, st = stage()
+        if bt != st:
+            raise SystemExit("stage and bare call produced different texts: not the same workload")
+        row = {"rep": rep, "bare": _r(b), "stage": _r(s), "paired_wall_pct": _pct(s["wall"], b["wall"]),
+               "framework_wall_pct": _pct(s["wall"], s["in_llm_wall"]),
+               "framework_cpu_pct": _pct(s["cpu"], s["in_llm_cpu"]), **extra(b, s)}
+        rows.append(row)
+        print(line(rep, b, s, row), flush=True)
+    return rows
+
+
 def _r(d: dict) -> dict:
-    return {k: round(v, 3) for k, v in d.items()}
+    return {k: round(v, 3) if isinstance(v, float) else v for k, v in d.items()}
 
 
 def _pct(x: float, base: float) -> float:

@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from engine_overhead import paired_reps
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 
@@ -99,24 +101,19 @@ def main(args) -> int:
         prof = cProfile.Profile()
         prof.runcall(stage)
         prof.dump_stats(args.profile)
-    rows = []
-    for rep in range(args.reps):
-        b, bt = bare()
-        s, st = stage()
-        if bt != st:
-            raise SystemExit("stage and bare call produced different texts: not the same workload")
+    def extra(b: dict, s: dict) -> dict:
         outside = s["wall"] - s["in_llm_wall"]
-        row = {"rep": rep, "bare": _r(b), "stage": _r(s), "load_avg": os.getloadavg(),
-               "paired_wall_pct": _pct(s["wall"], b["wall"]),
-               "framework_wall_pct": _pct(s["wall"], s["in_llm_wall"]),
-               "framework_cpu_pct": _pct(s["cpu"], s["in_llm_cpu"]),
-               "judge_pct": round(100 * s["judge_wall"] / s["in_llm_wall"], 2),
-               "rest_pct": round(100 * (outside - s["judge_wall"]) / s["in_llm_wall"], 2)}
-        rows.append(row)
-        print(f"rep {rep}: bare {b['wall']:.2f}s | stage {s['wall']:.2f}s wall, {s['in_llm_wall']:.2f}s in llm.generate "
-              f"({s['llm_calls']} calls, {s['cells']} cells) | framework {row['framework_wall_pct']:+.2f}% wall "
-              f"(judge {row['judge_pct']:.2f}%, rest {row['rest_pct']:.2f}%) {row['framework_cpu_pct']:+.2f}% cpu | "
-              f"paired {row['paired_wall_pct']:+.2f}% | load {os.getloadavg()[0]:.1f}", flush=True)
+        return {"load_avg": os.getloadavg(), "judge_pct": round(100 * s["judge_wall"] / s["in_llm_wall"], 2),
+                "rest_pct": round(100 * (outside - s["judge_wall"]) / s["in_llm_wall"], 2)}
+
+    def line(rep: int, b: dict, s: dict, row: dict) -> str:
+        return (f"rep {rep}: bare {b['wall']:.2f}s | stage {s['wall']:.2f}s wall, {s['in_llm_wall']:.2f}s in "
+                f"llm.generate ({s['llm_calls']} calls, {s['cells']} cells) | framework "
+                f"{row['framework_wall_pct']:+.2f}% wall (judge {row['judge_pct']:.2f}%, rest {row['rest_pct']:.2f}%) "
+                f"{row['framework_cpu_pct']:+.2f}% cpu | paired {row['paired_wall_pct']:+.2f}% | load "
+                f"{os.getloadavg()[0]:.1f}")
+
+    rows = paired_reps(args.reps, bare, stage, extra, line)
     engine.close = close
     engine.close()
     shutil.rmtree(work, ignore_errors=True)
@@ -137,12 +134,4 @@ def main(args) -> int:
     Path(args.out or HERE / "engine_overhead_eval_results.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(med))
     return 0
-
-
-def _r(d: dict) -> dict:
-    return {k: round(v, 3) if isinstance(v, float) else v for k, v in d.items()}
-
-
-def _pct(x: float, base: float) -> float:
-    return round(100 * (x - base) / base, 2)
 

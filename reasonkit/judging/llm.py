@@ -87,16 +87,13 @@ class EngineJudge(BaseJudge):
         self.engine = engine
         self.render = render or (lambda text: text)
         self.extract = extractor(cfg)
+        self.stats.update(parse_errors=0, requests=0)
 
 
 @JUDGES.register("llm")
 class LLMJudge(EngineJudge):
     name = "llm"
     version = f"{LLM_VERSION}+x{EXTRACT_VERSION}+t{THINK_VERSION}"
-
-    def __init__(self, cfg: JudgeConfig, engine: Engine, render: Callable[[str], str] | None = None) -> None:
-        super().__init__(cfg, engine, render)
-        self.stats.update(parse_errors=0, requests=0)
 
     def _prompt(self, s: dict[str, Any]) -> str:
         response = s.get("response") or ""

@@ -68,8 +68,7 @@ class LLMVoteJudge(EngineJudge):
 
     def __init__(self, cfg: JudgeConfig, engine: Engine, render: Callable[[str], str] | None = None) -> None:
         super().__init__(cfg, engine, render)
-        self.stats.update(problems=0, confident=0, ties=0, requests=0, parse_errors=0,
-                          label_source={"llm_vote": 0, "none": 0})
+        self.stats.update(problems=0, confident=0, ties=0, label_source={"llm_vote": 0, "none": 0})
 
     def _prompt(self, group: list[dict[str, Any]], answers: list[str]) -> str:
         listed = "\n".join(f"{i}. {a}" for i, a in enumerate(answers, 1))

@@ -15,7 +15,8 @@ import functools
 import types
 from typing import Any
 
-PACK_VERSION = 2  # bump when packing could change what a trained model sees
+PACK_VERSION = 2  # bump when packing or pair lengths could change what a trained model sees
+GROUPED = ("group_by_length", "batch_rebalance")  # samplers that read add_pair_lengths' column
 # Flex attention whose block masks are built eagerly: transformers compiles create_block_mask, and
 # on the H200 (torch 2.11) that compilation sat in Triton's LLVM stage for > 180 s at the first DPO
 # step (benchmarks/results/dpo_pack_probe_h200.log). Eagerly, the mask of a 16k-token row is one
@@ -135,6 +136,12 @@ def pack_trainer(trainer: Any, multiple: int = 1) -> None:
         pack_forward(model, multiple)
 
 
+def uses_pairs_code(trainer_cfg: Any) -> bool:
+    """Whether this module shapes what a train run computes (its version then enters the artifact key)."""
+    return bool(trainer_cfg.pack_pairs) or (trainer_cfg.kind == "dpo" and
+                                            trainer_cfg.args.get("train_sampling_strategy") in GROUPED)
+
+
 def add_pair_lengths(trainer: Any) -> None:
     """``args.train_sampling_strategy: group_by_length`` for preference rows: transformers' length-grouped
     sampler reads a ``length`` column (else each row's ``input_ids``, which TRL's preference datasets do
@@ -143,7 +150,7 @@ def add_pair_lengths(trainer: Any) -> None:
     group them)."""
     from datasets import Dataset
 
-    if trainer.args.train_sampling_strategy not in ("group_by_length", "batch_rebalance"):
+    if trainer.args.train_sampling_strategy not in GROUPED:
         return
     name = trainer.args.length_column_name
 

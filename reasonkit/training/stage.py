@@ -52,12 +52,12 @@ class TrainStage(Stage):
     resumable = True
 
     def keys(self, cfg):
-        from reasonkit.training.pairs import PACK_VERSION
+        from reasonkit.training.pairs import PACK_VERSION, uses_pairs_code
         from reasonkit.training.speed import COMPILE_VERSION
 
         return {"student": cfg.student, "weights": models.fingerprint(cfg.student), "trainer": cfg.trainer,
                 **({"compile_version": COMPILE_VERSION} if cfg.trainer.compile_layers else {}),
-                **({"pack_version": PACK_VERSION} if cfg.trainer.pack_pairs else {})}
+                **({"pack_version": PACK_VERSION} if uses_pairs_code(cfg.trainer) else {})}
 
     def label(self, cfg):
         return f"{cfg.student.name}-{cfg.trainer.name}"
@@ -72,8 +72,12 @@ class TrainStage(Stage):
         if cfg.trainer.pack_pairs and cfg.trainer.kind != "dpo":
             raise ValueError(f"trainer.pack_pairs: packs DPO's chosen/rejected batches; trainer={cfg.trainer.name} "
                              f"is {cfg.trainer.kind} (sft packs with trainer.args.packing / padding_free)")
-        if cfg.trainer.kind == "cpo" and cfg.trainer.args.get("train_sampling_strategy") in ("group_by_length",
-                                                                                           "batch_rebalance"):
+        from reasonkit.training.pairs import GROUPED
+
+        if cfg.trainer.pack_pairs and int(cfg.trainer.pack_multiple) < 1:
+            raise ValueError(f"trainer.pack_multiple: expected a whole number of tokens ≥ 1, got "
+                             f"{cfg.trainer.pack_multiple!r}")
+        if cfg.trainer.kind == "cpo" and cfg.trainer.args.get("train_sampling_strategy") in GROUPED:
             raise ValueError(f"trainer.args.train_sampling_strategy={cfg.trainer.args.train_sampling_strategy}: "
                              f"kind=cpo rows have no length column (reasonkit adds one for kind=dpo only); "
                              f"use random for trainer={cfg.trainer.name}")

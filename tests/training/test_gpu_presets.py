@@ -62,6 +62,23 @@ def test_dpo_gpu_settings_reach_trl(tmp_path):
     assert spec["pack_pairs"] is False and spec["pack_multiple"] == 1024
 
 
+def test_pair_code_version_enters_the_dpo_key_when_pairs_are_grouped_or_packed():
+    def keys(*o):
+        return TrainStage().keys(_compose(*o))
+
+    assert "pack_version" in keys("trainer=dpo_gpu")  # grouped by length: add_pair_lengths decides batches
+    assert "pack_version" not in keys("trainer=dpo_gpu", "trainer.args.train_sampling_strategy=random")
+    assert "pack_version" in keys("trainer=dpo_gpu", "trainer.args.train_sampling_strategy=random",
+                                  "trainer.pack_pairs=true")
+    assert "pack_version" not in keys("trainer=sft_gpu")
+
+
+def test_pack_multiple_below_one_is_refused():
+    cfg = _compose("trainer=dpo_gpu", "trainer.pack_pairs=true", "trainer.pack_multiple=0", "format=trl_dpo")
+    with pytest.raises(ValueError, match="trainer.pack_multiple: expected a whole number of tokens ≥ 1, got 0"):
+        TrainStage().validate(cfg)
+
+
 def test_length_grouping_is_refused_for_cpo_rows():
     cfg = _compose("trainer=simpo_gpu", "+trainer.args.train_sampling_strategy=group_by_length", "format=trl_dpo")
     with pytest.raises(ValueError, match="kind=cpo rows have no length column"):
