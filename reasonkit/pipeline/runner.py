@@ -156,6 +156,20 @@ class RunResult:
         return {a.stage for a in self.computed}
 
 
+def validate(stage: Stage, cfg: DictConfig) -> None:
+    """A stage's validate reads only the user's config, so what it refuses (its ValueErrors, and the
+    TypeError of a library config given an unknown key) is the user's mistake: one line, no traceback."""
+    from reasonkit.checks import ConfigError
+    from reasonkit.records import InputError
+
+    try:
+        stage.validate(cfg)
+    except InputError:
+        raise
+    except (ValueError, TypeError) as e:
+        raise ConfigError([" ".join(str(e).split())]) from e
+
+
 def run(cfg: DictConfig, tracker_factory=None) -> RunResult:
     """Run ``cfg.stage`` ("pipeline" = every stage of ``cfg.pipeline``, with dependencies).
 
@@ -186,7 +200,7 @@ def run(cfg: DictConfig, tracker_factory=None) -> RunResult:
                     f"incomplete; run `reasonkit stage={dep.stage}` (same overrides) or stage=pipeline")
     for s in steps:  # fail on bad input before any stage does work
         if not s.artifact.complete:
-            s.stage.validate(cfg)
+            validate(s.stage, cfg)
     result = RunResult(planned={s.stage.name: s.artifact for s in steps})
     for s in steps:
         try:

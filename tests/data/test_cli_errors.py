@@ -122,3 +122,17 @@ def test_hydra_full_error_set_by_the_user_shows_tracebacks(monkeypatch):
     monkeypatch.delenv("_REASONKIT_SET_HYDRA_FULL_ERROR", raising=False)
     with pytest.raises(RecordError), one_line_errors(io.StringIO()):
         raise RecordError("x.jsonl:1: malformed JSON")
+
+
+@pytest.mark.parametrize("overrides, want", [
+    (("format=trl_dpo", "trainer=dpo_cpu"), "format=trl_dpo needs preference pairs: set selection.strategy=pairs"),
+    (("format=trl_dpo", "selection=pairs_short_long", "trainer=dpo_cpu", "trainer.pack_pairs=true",
+      "trainer.pack_multiple=0"), "trainer.pack_multiple: expected a whole number of tokens ≥ 1, got 0"),
+    (("format=trl_dpo", "selection=pairs_short_long", "trainer=dpo_cpu", "+trainer.args.learnin_rate=1e-5"),
+     "unexpected keyword argument 'learnin_rate'"),
+])
+def test_a_stage_validate_refusal_is_one_line(tmp_path, overrides, want):
+    """Any stage's validate refusal (a ValueError, or the TypeError of TRL's config given an unknown
+    key) reaches the user as one line, before any stage works."""
+    (line,) = refused(tmp_path / "out", *overrides)
+    assert want in line
